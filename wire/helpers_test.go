@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"testing"
 	"time"
 
@@ -12,6 +13,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(helperServerEnv) != "" {
+		runHelperServer()
+		return
+	}
 	goleak.VerifyTestMain(m)
 }
 
@@ -110,4 +115,15 @@ func ctxTimeout(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// openConns returns the node's open connections.
+func openConns(n *Node) []*conn {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []*conn
+	for c := range n.all {
+		out = append(out, c)
+	}
+	return out
 }

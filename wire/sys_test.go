@@ -1,0 +1,5 @@
+package wire
+
+import "syscall"
+
+func syscallECONNREFUSED() error { return syscall.ECONNREFUSED }
