@@ -43,12 +43,14 @@ type RunningApp struct {
 // RegisterWorker asks the master to accept a worker. Answered with
 // *WorkerRegistered, or an error (CodeStandby, CodeRefused).
 type RegisterWorker struct {
-	ID     string       `msgpack:"id"`
-	Host   string       `msgpack:"host"`
-	Port   int          `msgpack:"port"`
-	Cores  int          `msgpack:"cores"`
-	Memory int          `msgpack:"memory"`
-	Apps   []RunningApp `msgpack:"apps,omitempty"`
+	ID     string `msgpack:"id"`
+	Host   string `msgpack:"host"`
+	Port   int    `msgpack:"port"`
+	Cores  int    `msgpack:"cores"`
+	Memory int    `msgpack:"memory"`
+	// Kinds are the application kinds the worker can run.
+	Kinds []string     `msgpack:"kinds"`
+	Apps  []RunningApp `msgpack:"apps,omitempty"`
 }
 
 // WorkerRegistered accepts a registration.
