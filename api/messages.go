@@ -32,7 +32,10 @@ const (
 
 // RunningApp is an application a worker runs, as it reports it.
 type RunningApp struct {
-	AppID     string    `msgpack:"appId"`
+	AppID string `msgpack:"appId"`
+	// Run numbers the launches of one application id (1 for the first,
+	// more after restarts), so a report about an older run is recognised.
+	Run       int       `msgpack:"run"`
 	Spec      AppSpec   `msgpack:"spec"`
 	State     AppState  `msgpack:"state"`
 	StartedAt time.Time `msgpack:"startedAt"`
@@ -70,6 +73,7 @@ type Heartbeat struct {
 type AppStateChanged struct {
 	WorkerID string   `msgpack:"workerId"`
 	AppID    string   `msgpack:"appId"`
+	Run      int      `msgpack:"run"`
 	State    AppState `msgpack:"state"`
 	Message  string   `msgpack:"message,omitempty"`
 	ExitCode *int     `msgpack:"exitCode,omitempty"`
@@ -100,6 +104,7 @@ type MasterChanged struct {
 type LaunchApp struct {
 	Epoch uint64  `msgpack:"epoch"`
 	AppID string  `msgpack:"appId"`
+	Run   int     `msgpack:"run"`
 	Spec  AppSpec `msgpack:"spec"`
 }
 
@@ -107,6 +112,7 @@ type LaunchApp struct {
 type KillApp struct {
 	Epoch  uint64 `msgpack:"epoch"`
 	AppID  string `msgpack:"appId"`
+	Run    int    `msgpack:"run"`
 	Reason string `msgpack:"reason,omitempty"`
 }
 
