@@ -194,4 +194,3 @@ func (n *Node) deliverLocal(from string, to Address, body any, reply chan askRes
 	}
 	return nil
 }
-
