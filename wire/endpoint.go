@@ -130,11 +130,12 @@ func (ep *Endpoint) deliver(m mail) bool {
 		return false
 	}
 	ep.queue = append(ep.queue, m)
-	ep.mu.Unlock()
+	// Signal under the lock: stop closes the channel under it too.
 	select {
 	case ep.signal <- struct{}{}:
 	default:
 	}
+	ep.mu.Unlock()
 	return true
 }
 

@@ -16,7 +16,7 @@ import (
 //	to    string   the destination endpoint's name ("" in replies)
 //	from  string   the sending endpoint's name ("" when anonymous)
 //	type  uint     the body's registry code (0: nil body)
-//	body  any      the message; for kind 4 a map {code, message}
+//	body  any      the message; for kind 4 a map {code, message, detail}
 const envelopeLen = 6
 
 type kind uint8
@@ -54,7 +54,7 @@ func (r *Registry) encodeEnvelope(env *envelope, maxSize int) (*outFrame, error)
 	}
 	f := newOutFrame()
 	enc := encoderPool.Get().(*msgpack.Encoder)
-	enc.Reset(&f.buf)
+	enc.ResetWriter(&f.buf)
 	err := encodeHeader(enc, env, code)
 	if err == nil {
 		err = enc.Encode(env.body)
@@ -107,7 +107,7 @@ func (r *Registry) decodeEnvelope(b []byte) (*envelope, error) {
 	s := decoderPool.Get().(*decodeState)
 	defer decoderPool.Put(s)
 	s.rd.Reset(b)
-	s.dec.Reset(&s.rd)
+	s.dec.ResetReader(&s.rd)
 	env, err := decodeHeader(s.dec)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformedFrame, err)
@@ -133,11 +133,11 @@ func (r *Registry) decodeEnvelope(b []byte) (*envelope, error) {
 			break
 		}
 		start := s.rd.Len()
-		if err := s.dec.Decode(v); err != nil {
+		if err := decodeBody(s.dec, v); err != nil {
 			// The body may be valid msgpack of the wrong shape; rewind and
 			// skip it to tell that apart from a broken frame.
 			s.rd.Reset(b[len(b)-start:])
-			s.dec.Reset(&s.rd)
+			s.dec.ResetReader(&s.rd)
 			if skipErr := s.dec.Skip(); skipErr != nil {
 				return nil, fmt.Errorf("%w: body: %v", ErrMalformedFrame, skipErr)
 			}
@@ -186,4 +186,16 @@ func decodeHeader(dec *msgpack.Decoder) (*envelope, error) {
 	}
 	env.code = uint16(code)
 	return env, nil
+}
+
+// decodeBody decodes a message body. The msgpack library panics on some
+// well-formed input of the wrong shape (nil into a time.Time); a peer must
+// not be able to crash the node with that, so a panic is an error here.
+func decodeBody(dec *msgpack.Decoder, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("undecodable body: %v", r)
+		}
+	}()
+	return dec.Decode(v)
 }

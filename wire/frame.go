@@ -88,7 +88,7 @@ func (f *outFrame) release() {
 func encodeValueFrame(v any, maxSize int) (*outFrame, error) {
 	f := newOutFrame()
 	enc := encoderPool.Get().(*msgpack.Encoder)
-	enc.Reset(&f.buf)
+	enc.ResetWriter(&f.buf)
 	err := enc.Encode(v)
 	encoderPool.Put(enc)
 	if err == nil {

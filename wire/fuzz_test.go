@@ -102,7 +102,7 @@ func FuzzHandshake(f *testing.F) {
 			secret = []byte("secret")
 		}
 		server := &scriptedConn{in: bytes.NewReader(data)}
-		addr, err := acceptHandshake(server, bufio.NewReader(server), "127.0.0.1:1", secret)
+		addr, err := acceptHandshake(server, bufio.NewReader(server), "127.0.0.1:1", secret, nil)
 		if err == nil {
 			if withSecret {
 				t.Fatalf("handshake with a secret succeeded on fuzz input (addr %q)", addr)

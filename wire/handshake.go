@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -9,6 +10,7 @@ import (
 	"net"
 
 	"github.com/vmihailenco/msgpack/v5"
+	"github.com/vmihailenco/msgpack/v5/msgpcode"
 )
 
 // ProtocolVersion is the version of the frame and envelope format this
@@ -95,8 +97,34 @@ func readHandshake(br *bufio.Reader, v any) error {
 	if err != nil {
 		return err
 	}
-	if err := msgpack.Unmarshal(body, v); err != nil {
+	if err := decodeHandshake(body, v); err != nil {
 		return fmt.Errorf("%w: handshake message: %v", ErrMalformedFrame, err)
+	}
+	return nil
+}
+
+// decodeHandshake decodes one handshake message strictly: a map and
+// nothing after it.
+func decodeHandshake(body []byte, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("undecodable: %v", r)
+		}
+	}()
+	rd := bytes.NewReader(body)
+	dec := msgpack.NewDecoder(rd)
+	c, err := dec.PeekCode()
+	if err != nil {
+		return err
+	}
+	if !msgpcode.IsFixedMap(c) && c != msgpcode.Map16 && c != msgpcode.Map32 {
+		return fmt.Errorf("not a map (first byte 0x%02x)", c)
+	}
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if rd.Len() != 0 {
+		return fmt.Errorf("%d trailing bytes", rd.Len())
 	}
 	return nil
 }
@@ -144,8 +172,10 @@ func dialHandshake(nc net.Conn, br *bufio.Reader, ownAddr string, secret []byte)
 }
 
 // acceptHandshake runs the acceptor's side. It returns the dialer's listen
-// address ("" for a peer that does not listen).
-func acceptHandshake(nc net.Conn, br *bufio.Reader, ownAddr string, secret []byte) (string, error) {
+// address ("" for a peer that does not listen). admit, when set, is called
+// with that address just before the dialer is told it is accepted, so the
+// connection is in service before the dialer can use it.
+func acceptHandshake(nc net.Conn, br *bufio.Reader, ownAddr string, secret []byte, admit func(peerAddr string)) (string, error) {
 	var h helloMsg
 	if err := readHandshake(br, &h); err != nil {
 		return "", fmt.Errorf("%w: read hello: %w", ErrHandshake, err)
@@ -191,6 +221,9 @@ func acceptHandshake(nc net.Conn, br *bufio.Reader, ownAddr string, secret []byt
 			_ = writeHandshake(nc, &resultMsg{Error: reason})
 			return "", fmt.Errorf("%w: %s", ErrUnauthenticated, reason)
 		}
+	}
+	if admit != nil {
+		admit(h.Addr)
 	}
 	if err := writeHandshake(nc, &resultMsg{OK: true}); err != nil {
 		return "", fmt.Errorf("%w: send result: %w", ErrHandshake, err)

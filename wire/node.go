@@ -155,21 +155,32 @@ func (n *Node) accept(nc net.Conn) {
 	defer n.trackAccepted(nc, false)
 	br := bufio.NewReaderSize(nc, readBufferSize)
 	_ = nc.SetDeadline(time.Now().Add(n.cfg.HandshakeTimeout))
-	peerAddr, err := acceptHandshake(nc, br, n.Addr(), n.cfg.Secret)
+	var c *conn
+	admit := func(peerAddr string) {
+		key := peerAddr
+		if key == "" {
+			key = fmt.Sprintf("%s%s#%d", anonPrefix, nc.RemoteAddr(), n.anonSeq.Add(1))
+		}
+		c = newConn(n, nc, br, key)
+		if !n.adopt(c, false) {
+			c = nil
+		}
+	}
+	_, err := acceptHandshake(nc, br, n.Addr(), n.cfg.Secret, admit)
 	if err != nil {
 		n.log.Warn("handshake failed", "remote", nc.RemoteAddr().String(), "reason", err.Error())
+		if c != nil {
+			c.close(err)
+		}
+		_ = nc.Close()
+		return
+	}
+	if c == nil { // the node closed meanwhile
 		_ = nc.Close()
 		return
 	}
 	_ = nc.SetDeadline(time.Time{})
-	key := peerAddr
-	if key == "" {
-		key = fmt.Sprintf("%s%s#%d", anonPrefix, nc.RemoteAddr(), n.anonSeq.Add(1))
-	}
-	c := newConn(n, nc, br, key)
-	if !n.adopt(c, true) {
-		_ = nc.Close()
-	}
+	n.start(c)
 }
 
 // adopt puts an established connection in service. A newer connection to
@@ -186,9 +197,7 @@ func (n *Node) adopt(c *conn, start bool) bool {
 	n.all[c] = struct{}{}
 	observers := n.observersLocked()
 	if start {
-		n.wg.Add(2)
-		go c.readLoop()
-		go c.writeLoop()
+		n.startLocked(c)
 	}
 	n.mu.Unlock()
 	if !replaced {
@@ -197,6 +206,24 @@ func (n *Node) adopt(c *conn, start bool) bool {
 		}
 	}
 	return true
+}
+
+// start runs a connection's reader and writer, unless the node closed.
+func (n *Node) start(c *conn) {
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		c.close(errLocalClose)
+		return
+	}
+	n.startLocked(c)
+	n.mu.Unlock()
+}
+
+func (n *Node) startLocked(c *conn) {
+	n.wg.Add(2)
+	go c.readLoop()
+	go c.writeLoop()
 }
 
 // forget removes a closed connection and tells observers the peer left.
