@@ -30,7 +30,10 @@ const (
 	CodeStaleEpoch = "stale_epoch"
 )
 
-// RunningApp is an application a worker runs, as it reports it.
+// RunningApp is an application a worker runs, as it reports it when it
+// registers. A worker also reports runs that ended while the master could
+// not be told (State final, with ExitCode and Message), so that the master
+// learns their outcome instead of guessing.
 type RunningApp struct {
 	AppID string `msgpack:"appId"`
 	// Run numbers the launches of one application id (1 for the first,
@@ -39,6 +42,8 @@ type RunningApp struct {
 	Spec      AppSpec   `msgpack:"spec"`
 	State     AppState  `msgpack:"state"`
 	StartedAt time.Time `msgpack:"startedAt"`
+	ExitCode  *int      `msgpack:"exitCode,omitempty"`
+	Message   string    `msgpack:"message,omitempty"`
 }
 
 // --- worker -> master ---

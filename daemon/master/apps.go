@@ -1,0 +1,326 @@
+package master
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/alohasched/aloha/api"
+	"github.com/alohasched/aloha/wire"
+)
+
+// submit validates a spec, records the application and acknowledges it
+// once it is persisted. Loop-only.
+func (m *Master) submit(r request, req *api.SubmitApp) {
+	spec := req.Spec.WithDefaults()
+	if err := spec.Validate(); err != nil {
+		r.reply(nil, &wire.RemoteError{Code: api.CodeInvalid, Message: "invalid application: " + err.Error()})
+		return
+	}
+	if !m.knownKind(spec.EntryPoint) {
+		r.reply(nil, refused("unknown application kind %q; known kinds: %s", spec.EntryPoint, strings.Join(m.knownKinds(), ", ")))
+		return
+	}
+	now := time.Now()
+	a := &app{info: api.AppInfo{ID: m.ids.Next(now), Spec: spec, SubmittedAt: now}}
+	m.addApp(a, now)
+	b := &Batch{}
+	b.putApp(a.info)
+	m.persist(b, func() {
+		r.reply(&api.SubmitAppResponse{AppID: a.info.ID, Message: "Application successfully submitted as " + a.info.ID}, nil)
+	})
+}
+
+// addApp records a new application and queues it. Loop-only.
+func (m *Master) addApp(a *app, now time.Time) {
+	m.apps[a.info.ID] = a
+	m.setAppState(a, api.AppSubmitted, "waiting for a worker", now)
+	m.waiting = append(m.waiting, a)
+	m.scheduleDue = true
+}
+
+func (m *Master) knownKind(kind string) bool {
+	if m.kinds[kind] {
+		return true
+	}
+	for _, w := range m.workers {
+		if w.info.State == api.WorkerAlive && w.kinds[kind] {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Master) knownKinds() []string {
+	set := map[string]bool{}
+	for k := range m.kinds {
+		set[k] = true
+	}
+	for _, w := range m.workers {
+		if w.info.State == api.WorkerAlive {
+			for k := range w.kinds {
+				set[k] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// setAppState changes an application's state and publishes the change.
+// Loop-only.
+func (m *Master) setAppState(a *app, state api.AppState, msg string, now time.Time) {
+	a.setState(state, msg, now)
+	m.publish(api.Event{Type: api.EventAppStateChanged, AppID: a.info.ID, State: state, Message: msg, WorkerID: a.info.WorkerID, Time: now})
+}
+
+// kill ends an application: at once if it has not been placed, through
+// its worker otherwise. Loop-only.
+func (m *Master) kill(r request, req *api.KillAppRequest) {
+	a := m.apps[req.AppID]
+	if a == nil {
+		r.reply(nil, notFound("application", req.AppID))
+		return
+	}
+	now := time.Now()
+	resp := &api.KillAppResponse{AppID: a.info.ID}
+	switch {
+	case a.info.State.IsFinal() || a.info.State == api.AppRelaunching:
+		r.reply(nil, refused("application %s already ended (%s)", a.info.ID, a.info.State))
+		return
+	case a.worker == nil:
+		m.unqueue(a)
+		m.finish(a, api.AppKilled, "killed before it was launched", nil, now)
+		resp.Message = "Application " + a.info.ID + " killed"
+	default:
+		a.killRequested = true
+		order := &api.KillApp{Epoch: m.epoch, AppID: a.info.ID, Run: a.run, Reason: "killed on request"}
+		out := a.worker.out
+		resp.Message = "Kill request for " + a.info.ID + " submitted"
+		resp.State = a.info.State
+		// Orders leave in persist order, so this kill cannot overtake the
+		// launch it cancels.
+		m.persist(&Batch{}, func() {
+			out.send(order)
+			r.reply(resp, nil)
+		})
+		return
+	}
+	resp.State = a.info.State
+	b := &Batch{}
+	b.putApp(a.info)
+	m.persist(b, func() { r.reply(resp, nil) })
+}
+
+// unqueue removes an application from the waiting queue and cancels a
+// pending restart. Loop-only.
+func (m *Master) unqueue(a *app) {
+	if a.restartTimer != nil {
+		a.restartTimer.Stop()
+		a.restartTimer = nil
+	}
+	for i, w := range m.waiting {
+		if w == a {
+			m.waiting = append(m.waiting[:i], m.waiting[i+1:]...)
+			return
+		}
+	}
+}
+
+// appStateChanged applies a worker's report about a run. Reports about an
+// older run or from a worker the run is not placed on are stale and
+// ignored. Loop-only.
+func (m *Master) appStateChanged(c *api.AppStateChanged) {
+	a := m.apps[c.AppID]
+	if a == nil || a.run != c.Run || a.worker == nil || a.worker.info.ID != c.WorkerID || a.info.State.IsFinal() {
+		m.log.Debug("ignoring a stale application report", "app", c.AppID, "run", c.Run, "worker", c.WorkerID, "state", c.State)
+		return
+	}
+	now := time.Now()
+	switch c.State {
+	case api.AppRunning:
+		if a.info.State != api.AppRunning {
+			a.info.StartedAt = now
+			m.setAppState(a, api.AppRunning, firstNonEmpty(c.Message, "running on "+a.worker.info.ID), now)
+		}
+	case api.AppFinished, api.AppFailed, api.AppKilled, api.AppError:
+		m.runEnded(a, c, now)
+	default:
+		m.setAppState(a, c.State, c.Message, now)
+	}
+	b := &Batch{}
+	b.putApp(a.info)
+	m.persist(b, func() {})
+}
+
+// runEnded handles the end of a run: a failed run may be restarted under
+// the restart policy; anything else is final. Loop-only.
+func (m *Master) runEnded(a *app, c *api.AppStateChanged, now time.Time) {
+	a.worker.release(a)
+	a.worker = nil
+	a.info.ExitCode = c.ExitCode
+	state, msg := c.State, c.Message
+	if a.killRequested {
+		state, msg = api.AppKilled, firstNonEmpty(msg, "killed on request")
+	}
+	if state == api.AppFailed && a.info.Spec.Restart.ShouldRestart(a.info.Restarts) {
+		a.info.Restarts++
+		delay := a.info.Spec.Restart.Delay(a.info.Restarts)
+		m.setAppState(a, api.AppFailed, msg, now)
+		m.setAppState(a, api.AppSubmitted, fmt.Sprintf("restart %d of %d in %s after: %s", a.info.Restarts, a.info.Spec.Restart.MaxAttempts, delay, msg), now)
+		a.restartTimer = time.AfterFunc(delay, func() {
+			m.post(func() {
+				if a.restartTimer == nil || a.info.State != api.AppSubmitted {
+					return
+				}
+				a.restartTimer = nil
+				m.waiting = append(m.waiting, a)
+				m.scheduleDue = true
+			})
+		})
+		m.scheduleDue = true
+		return
+	}
+	m.finish(a, state, msg, c.ExitCode, now)
+	m.scheduleDue = true
+}
+
+// runLost handles a run whose worker is gone or no longer has it:
+// supervised applications are relaunched under a new id, runs that never
+// started are queued again, others end in ERROR. Loop-only.
+func (m *Master) runLost(a *app, reason string, now time.Time) {
+	if a.worker != nil {
+		a.worker.release(a)
+		a.worker = nil
+	}
+	switch {
+	case a.killRequested:
+		m.finish(a, api.AppKilled, "killed; "+reason, nil, now)
+	case a.info.State == api.AppLaunching:
+		m.setAppState(a, api.AppSubmitted, "launch lost ("+reason+"); waiting for a worker", now)
+		m.waiting = append(m.waiting, a)
+	case a.info.Spec.Supervise:
+		m.relaunch(a, reason, now)
+	default:
+		m.finish(a, api.AppError, reason, nil, now)
+	}
+	b := &Batch{}
+	b.putApp(a.info)
+	m.persist(b, func() {})
+	m.scheduleDue = true
+}
+
+// relaunch replaces a supervised application whose worker was lost by a
+// new one with a new id, as the originals do. Loop-only.
+func (m *Master) relaunch(old *app, reason string, now time.Time) {
+	fresh := &app{info: api.AppInfo{ID: m.ids.Next(now), Spec: old.info.Spec, SubmittedAt: now, RelaunchedFrom: old.info.ID}}
+	old.info.RelaunchedAs = fresh.info.ID
+	m.setAppState(old, api.AppRelaunching, "relaunched as "+fresh.info.ID+": "+reason, now)
+	m.retire(old)
+	m.addApp(fresh, now)
+	m.publish(api.Event{Type: api.EventAppRelaunched, AppID: old.info.ID, NewAppID: fresh.info.ID, Message: reason, Time: now})
+	b := &Batch{}
+	b.putApp(fresh.info)
+	m.persist(b, func() {})
+	m.log.Info("relaunching supervised application", "app", old.info.ID, "new_app", fresh.info.ID, "reason", reason)
+}
+
+// finish puts an application in a final state and retires it. Loop-only.
+func (m *Master) finish(a *app, state api.AppState, msg string, exitCode *int, now time.Time) {
+	if a.restartTimer != nil {
+		a.restartTimer.Stop()
+		a.restartTimer = nil
+	}
+	a.info.ExitCode = exitCode
+	a.info.EndedAt = now
+	m.setAppState(a, state, msg, now)
+	m.retire(a)
+}
+
+// retire moves an ended application to the retained list, dropping the
+// oldest beyond RetainedApps. Loop-only.
+func (m *Master) retire(a *app) {
+	m.completed = append(m.completed, a)
+	if excess := len(m.completed) - m.opts.RetainedApps; excess > 0 {
+		b := &Batch{}
+		for _, old := range m.completed[:excess] {
+			delete(m.apps, old.info.ID)
+			b.deleteApp(old.info.ID)
+		}
+		m.completed = append(m.completed[:0:0], m.completed[excess:]...)
+		m.persist(b, func() {})
+	}
+}
+
+// schedule places waiting applications and sends the launch orders once
+// the placements are persisted. Loop-only.
+func (m *Master) schedule() {
+	m.scheduleDue = false
+	if m.state != api.MasterAlive || len(m.waiting) == 0 {
+		return
+	}
+	var slots []slot
+	for _, w := range m.workers {
+		if w.info.State == api.WorkerAlive {
+			slots = append(slots, w.slot())
+		}
+	}
+	demands := make([]demand, len(m.waiting))
+	for i, a := range m.waiting {
+		demands[i] = a.demand()
+	}
+	placed := map[string]string{}
+	for _, p := range schedule(demands, slots, m.opts.SpreadOut) {
+		placed[p.appID] = p.workerID
+	}
+	now := time.Now()
+	b := &Batch{}
+	var launches []func()
+	still := m.waiting[:0]
+	for i, a := range m.waiting {
+		wid, ok := placed[a.info.ID]
+		if !ok {
+			if reason := waitReason(demands[i], slots); reason != a.info.Message {
+				a.info.Message = reason
+			}
+			still = append(still, a)
+			continue
+		}
+		w := m.workers[wid]
+		a.run++
+		a.worker = w
+		a.info.WorkerID, a.info.WorkerAddr = w.info.ID, w.info.Addr
+		w.take(a)
+		m.setAppState(a, api.AppLaunching, "launching on "+w.info.ID, now)
+		b.putApp(a.info)
+		order := &api.LaunchApp{Epoch: m.epoch, AppID: a.info.ID, Run: a.run, Spec: a.info.Spec}
+		out := w.out
+		launches = append(launches, func() { out.send(order) })
+	}
+	for i := len(still); i < len(m.waiting); i++ {
+		m.waiting[i] = nil
+	}
+	m.waiting = still
+	if len(launches) == 0 {
+		return
+	}
+	m.persist(b, func() {
+		for _, launch := range launches {
+			launch()
+		}
+	})
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

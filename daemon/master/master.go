@@ -1,0 +1,335 @@
+// Package master is Aloha's scheduler: it registers workers and watches
+// their heartbeats, accepts applications, places them on workers (FIFO,
+// spread or pack), follows their state, relaunches supervised ones when a
+// worker is lost, and answers clients.
+//
+// # Concurrency
+//
+// All cluster state belongs to one goroutine, the loop in Run. RPC
+// messages, REST calls, timers and persistence completions reach it as
+// requests or tasks on channels and are handled one at a time, so no lock
+// guards the state. Helpers marked "loop-only" must be called from it.
+//
+// Every change that must survive a crash is committed to the Store before
+// the action is acknowledged: handlers describe the change as a Batch and
+// pass the acknowledgement as the continuation of persist.
+package master
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"sync"
+	"time"
+
+	"github.com/alohasched/aloha/api"
+	"github.com/alohasched/aloha/daemon/events"
+	"github.com/alohasched/aloha/wire"
+)
+
+// Options configure a Master.
+type Options struct {
+	// Node is the serving wire node; the master registers its endpoint on it.
+	Node *wire.Node
+	// URL is this master's aloha:// address as workers and clients know it.
+	URL string
+	Log *slog.Logger
+	// WorkerTimeout: a worker silent this long is DEAD (aloha.worker.timeout).
+	WorkerTimeout time.Duration
+	// DeadWorkerPersistence: DEAD workers are forgotten after this many
+	// timeouts (aloha.dead.worker.persistence).
+	DeadWorkerPersistence int
+	// SpreadOut spreads applications over workers; false packs them.
+	SpreadOut bool
+	// RetainedApps bounds the finished applications kept for queries.
+	RetainedApps int
+	// Kinds are application kinds the master accepts even before a worker
+	// that runs them registers (built-ins and configured templates).
+	Kinds []string
+	// Store persists state; nil keeps it in memory only (recovery mode NONE).
+	Store Store
+	// Events receives every event; nil creates a bus.
+	Events *events.Bus
+	// Version is reported in MasterInfo.
+	Version string
+	// RecoveryMode is reported in MasterInfo.
+	RecoveryMode string
+}
+
+// Master is the scheduler. Create it with New and run it with Run.
+type Master struct {
+	opts   Options
+	log    *slog.Logger
+	node   *wire.Node
+	events *events.Bus
+
+	requests chan request
+	tasks    chan func()
+	ready    chan struct{} // closed once Run serves
+	stopped  chan struct{}
+	wg       sync.WaitGroup // outboxes, committer, helpers
+
+	commitMu     sync.Mutex
+	commitQueue  []commit
+	commitSignal chan struct{} // capacity 1: "the queue is not empty"
+
+	// Loop-only state.
+	ctx         context.Context
+	cancel      context.CancelFunc
+	fatalErr    error
+	state       api.MasterState
+	epoch       uint64
+	startedAt   time.Time
+	ids         *api.AppIDs
+	apps        map[string]*app
+	waiting     []*app // FIFO of applications to place
+	completed   []*app // finished, oldest first, at most RetainedApps
+	workers     map[string]*worker
+	byAddr      map[string]*worker // by RPC address (host:port)
+	kinds       map[string]bool    // accepted without a worker
+	scheduleDue bool
+}
+
+// request is one RPC or REST call for the loop.
+type request struct {
+	from  wire.Address
+	body  any
+	reply func(any, error)
+}
+
+// commit is one batch on its way to the Store.
+type commit struct {
+	batch *Batch
+	then  func()
+}
+
+// New checks the options and returns a master ready to Run.
+func New(opts Options) (*Master, error) {
+	switch {
+	case opts.Node == nil:
+		return nil, errors.New("master: options: Node is required")
+	case opts.URL == "":
+		return nil, errors.New("master: options: URL is required")
+	case opts.WorkerTimeout <= 0:
+		return nil, fmt.Errorf("master: options: worker timeout %s must be positive", opts.WorkerTimeout)
+	case opts.DeadWorkerPersistence < 1:
+		return nil, fmt.Errorf("master: options: dead worker persistence %d must be at least 1", opts.DeadWorkerPersistence)
+	case opts.RetainedApps < 1:
+		return nil, fmt.Errorf("master: options: retained applications %d must be at least 1", opts.RetainedApps)
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.Events == nil {
+		opts.Events = events.NewBus(events.DefaultCapacity)
+	}
+	m := &Master{
+		opts:         opts,
+		log:          opts.Log,
+		node:         opts.Node,
+		events:       opts.Events,
+		requests:     make(chan request, 1024),
+		tasks:        make(chan func(), 256),
+		commitSignal: make(chan struct{}, 1),
+		ready:        make(chan struct{}),
+		stopped:      make(chan struct{}),
+		state:        api.MasterStandby,
+		apps:         map[string]*app{},
+		workers:      map[string]*worker{},
+		byAddr:       map[string]*worker{},
+		kinds:        map[string]bool{},
+	}
+	for _, k := range opts.Kinds {
+		m.kinds[k] = true
+	}
+	return m, nil
+}
+
+// Ready is closed once Run serves requests.
+func (m *Master) Ready() <-chan struct{} { return m.ready }
+
+// Events is the master's event bus.
+func (m *Master) Events() *events.Bus { return m.events }
+
+// Run registers the master's endpoint, takes the lead and serves until ctx
+// is done. It returns after every goroutine it started has ended.
+func (m *Master) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	m.ctx, m.cancel = ctx, cancel
+	defer close(m.stopped)
+	ep, err := m.node.Register(api.MasterEndpoint, &endpoint{m: m})
+	if err != nil {
+		cancel()
+		return fmt.Errorf("master: %w", err)
+	}
+	m.wg.Add(1)
+	go m.commitLoop(ctx)
+	m.startedAt = time.Now()
+	m.lead()
+	close(m.ready)
+	check := time.NewTicker(m.opts.WorkerTimeout / 4)
+	defer check.Stop()
+	for ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case r := <-m.requests:
+			m.handle(r)
+		case f := <-m.tasks:
+			f()
+		case <-check.C:
+			m.checkWorkers(time.Now())
+		}
+		if m.scheduleDue && len(m.requests) == 0 {
+			m.schedule()
+		}
+	}
+	// Stop in order: timers and goroutines first, then the endpoint, so
+	// nothing new starts while we wait for what runs.
+	m.stopAll()
+	ep.Close()
+	m.wg.Wait()
+	return m.fatalErr
+}
+
+// lead makes this master the leader of a new term. Loop-only.
+func (m *Master) lead() {
+	now := time.Now()
+	// Without a store there is one master and no history: a clock-based
+	// epoch still grows across restarts, which is all workers need.
+	m.epoch = uint64(now.UnixMilli())
+	m.ids = api.NewAppIDs(now)
+	m.state = api.MasterAlive
+	m.log.Info("master is the leader", "url", m.opts.URL, "epoch", m.epoch)
+	m.publish(api.Event{Type: api.EventLeaderChanged, Leader: m.opts.URL, Epoch: m.epoch, Message: "leader elected"})
+}
+
+// stopAll ends per-worker goroutines and pending timers. Loop-only.
+func (m *Master) stopAll() {
+	m.cancel()
+	for _, w := range m.workers {
+		if w.out != nil {
+			w.out.close()
+		}
+	}
+	for _, a := range m.apps {
+		if a.restartTimer != nil {
+			a.restartTimer.Stop()
+		}
+	}
+}
+
+// post runs f on the loop; it gives up when the master is stopping.
+func (m *Master) post(f func()) {
+	select {
+	case m.tasks <- f:
+	case <-m.ctx.Done():
+	}
+}
+
+// call runs a request on the loop and waits for its answer; REST and
+// in-process callers use it.
+func (m *Master) call(ctx context.Context, body any) (any, error) {
+	type result struct {
+		v   any
+		err error
+	}
+	ch := make(chan result, 1)
+	r := request{body: body, reply: func(v any, err error) { ch <- result{v, err} }}
+	select {
+	case m.requests <- r:
+	case <-m.stopped:
+		return nil, errors.New("master: stopped")
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case res := <-ch:
+		return res.v, res.err
+	case <-m.stopped:
+		return nil, errors.New("master: stopped")
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// persist commits b, then runs then on the loop. With no store, then runs
+// at once. Loop-only.
+func (m *Master) persist(b *Batch, then func()) {
+	if m.opts.Store == nil {
+		then()
+		return
+	}
+	m.commitMu.Lock()
+	m.commitQueue = append(m.commitQueue, commit{batch: b, then: then})
+	m.commitMu.Unlock()
+	select {
+	case m.commitSignal <- struct{}{}:
+	default:
+	}
+}
+
+// commitLoop writes batches, merging every batch that queued up while the
+// previous write ran into one (group commit), so persistence does not
+// serialise submissions.
+func (m *Master) commitLoop(ctx context.Context) {
+	defer m.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-m.commitSignal:
+		}
+		m.commitMu.Lock()
+		queued := m.commitQueue
+		m.commitQueue = nil
+		m.commitMu.Unlock()
+		if len(queued) == 0 {
+			continue
+		}
+		merged := &Batch{}
+		thens := make([]func(), 0, len(queued))
+		for _, c := range queued {
+			merged.merge(c.batch)
+			thens = append(thens, c.then)
+		}
+		if err := m.opts.Store.Commit(ctx, merged); err != nil {
+			// Nothing is acknowledged that is not durable: a master that
+			// cannot write stops leading rather than lie.
+			m.log.Error("cannot persist state; stopping", "error", err.Error())
+			m.post(func() { m.fatal(fmt.Errorf("master: persist: %w", err)) })
+			return
+		}
+		m.post(func() {
+			for _, f := range thens {
+				f()
+			}
+		})
+	}
+}
+
+// fatal stops the master; Run returns err. Loop-only.
+func (m *Master) fatal(err error) {
+	if m.fatalErr == nil {
+		m.fatalErr = err
+	}
+	m.state = api.MasterStandby
+	m.cancel()
+}
+
+// publish sends an event to the bus. Loop-only.
+func (m *Master) publish(e api.Event) {
+	m.events.Publish(e)
+}
+
+func typeName(v any) string {
+	t := reflect.TypeOf(v)
+	if t == nil {
+		return "nil"
+	}
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Name()
+}

@@ -1,0 +1,89 @@
+package master
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/alohasched/aloha/wire"
+)
+
+// sendTimeout bounds one order to a worker, dial included. An order that
+// cannot be sent is logged; the worker's heartbeat timeout then decides
+// its fate.
+const sendTimeout = 10 * time.Second
+
+// outbox sends orders to one worker in order, on its own goroutine, so the
+// master's loop never waits for a network peer.
+type outbox struct {
+	node *wire.Node
+	to   wire.Address
+	log  *slog.Logger
+
+	mu     sync.Mutex
+	queue  []any
+	closed bool
+	signal chan struct{} // capacity 1
+	done   chan struct{}
+}
+
+func newOutbox(ctx context.Context, wg *sync.WaitGroup, node *wire.Node, to wire.Address, log *slog.Logger) *outbox {
+	o := &outbox{node: node, to: to, log: log, signal: make(chan struct{}, 1), done: make(chan struct{})}
+	wg.Add(1)
+	go o.run(ctx, wg)
+	return o
+}
+
+// send queues an order; it never blocks.
+func (o *outbox) send(msg any) {
+	o.mu.Lock()
+	if o.closed {
+		o.mu.Unlock()
+		return
+	}
+	o.queue = append(o.queue, msg)
+	o.mu.Unlock()
+	select {
+	case o.signal <- struct{}{}:
+	default:
+	}
+}
+
+// close stops the goroutine after it has sent what is queued.
+func (o *outbox) close() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.closed {
+		o.closed = true
+		close(o.done)
+	}
+}
+
+func (o *outbox) run(ctx context.Context, wg *sync.WaitGroup) {
+	defer wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-o.signal:
+		case <-o.done:
+		}
+		o.mu.Lock()
+		batch := o.queue
+		o.queue = nil
+		closed := o.closed
+		o.mu.Unlock()
+		for _, msg := range batch {
+			sctx, cancel := context.WithTimeout(ctx, sendTimeout)
+			err := o.node.Send(sctx, o.to, msg)
+			cancel()
+			if err != nil && ctx.Err() == nil {
+				o.log.Warn("cannot send order to worker", "worker", o.to.String(), "order", typeName(msg), "error", err.Error())
+			}
+		}
+		if closed {
+			return
+		}
+	}
+}
