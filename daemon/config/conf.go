@@ -77,7 +77,7 @@ func (c *Conf) Validate() error {
 	}
 	// Both bind aloha.master.host, so the second would fail with a less
 	// helpful message at start.
-	if c.Bool(MasterRESTEnabled) && c.Int(MasterRESTPort) == c.Int(MasterPort) {
+	if c.Bool(MasterRESTEnabled) && c.Int(MasterRESTPort) != 0 && c.Int(MasterRESTPort) == c.Int(MasterPort) {
 		errs = append(errs, c.problem(MasterRESTPort, fmt.Sprintf(
 			"same port as %s (from %s); the REST server and the RPC service need one each", MasterPort, c.Source(MasterPort))))
 	}

@@ -61,8 +61,8 @@ func TestSetRules(t *testing.T) {
 	}{
 		{MasterPort, "1", ""},
 		{MasterPort, "65535", ""},
-		{MasterPort, "0", "must be between 1 and 65535"},
-		{MasterPort, "65536", "must be between 1 and 65535"},
+		{MasterPort, "0", ""},
+		{MasterPort, "65536", "must be between 0 and 65535"},
 		{MasterRESTPort, "0", ""},
 		{MasterRESTPort, "-1", "must be between 0 and 65535"},
 		{MasterRESTPort, "70000", "must be between 0 and 65535"},

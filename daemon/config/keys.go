@@ -101,8 +101,8 @@ var table = []key{
 
 	{name: MasterHost, typ: typeString, def: "127.0.0.1", env: "ALOHA_MASTER_HOST",
 		doc: "Address the master binds to and advertises."},
-	{name: MasterPort, typ: typeInt, def: "7077", env: "ALOHA_MASTER_PORT", check: between(1, 65535),
-		doc: "Port of the master's RPC service."},
+	{name: MasterPort, typ: typeInt, def: "7077", env: "ALOHA_MASTER_PORT", check: between(0, 65535),
+		doc: "Port of the master's RPC service (0 = any free port)."},
 	// The seed README says false; true because its walkthrough curls port
 	// 6066 without configuring anything.
 	{name: MasterRESTEnabled, typ: typeBool, def: "true",
