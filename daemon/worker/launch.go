@@ -187,10 +187,10 @@ func outcome(r *run, exit app.Exit) (api.AppState, string) {
 		return api.AppError, exit.Err.Error()
 	case exit.Code == 0:
 		return api.AppFinished, "exited with status 0"
+	case exit.Signal != "":
+		return api.AppFailed, fmt.Sprintf("ended by signal %s (exit status %d)", exit.Signal, exit.Code)
 	case exit.Code > 0:
 		return api.AppFailed, fmt.Sprintf("exited with status %d", exit.Code)
-	case exit.Signal != "":
-		return api.AppFailed, "ended by signal " + exit.Signal
 	}
 	return api.AppFailed, firstNonEmpty(exit.Reason, "ended with an unknown status")
 }
