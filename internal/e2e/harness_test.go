@@ -190,6 +190,22 @@ func restJSON(t *testing.T, method, url, body string) (int, map[string]any) {
 	return resp.StatusCode, out
 }
 
+// fetch sends a request and returns the answer's body.
+func fetch(ctx context.Context, t *testing.T, method, url, body string) string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return string(raw)
+}
+
 func submit(t *testing.T, rest, body string) string {
 	t.Helper()
 	code, out := restJSON(t, "POST", rest+"/v1/submissions/create", body)

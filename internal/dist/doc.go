@@ -1,0 +1,3 @@
+// Package dist holds the tests of the distribution: the tarball layout and
+// the launch script.
+package dist
