@@ -254,4 +254,3 @@ func scanLines(t *testing.T, path string) []string {
 	}
 	return lines
 }
-
