@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/alohasched/aloha/api"
+	"github.com/alohasched/aloha/daemon/recovery"
 	"github.com/alohasched/aloha/wire"
 )
 
@@ -25,10 +26,10 @@ func (m *Master) submit(r request, req *api.SubmitApp) {
 	now := time.Now()
 	a := &app{info: api.AppInfo{ID: m.ids.Next(now), Spec: spec, SubmittedAt: now}}
 	m.addApp(a, now)
-	b := &Batch{}
-	b.putApp(a.info)
-	m.persist(b, func() {
-		r.reply(&api.SubmitAppResponse{AppID: a.info.ID, Message: "Application successfully submitted as " + a.info.ID}, nil)
+	b := &recovery.Batch{}
+	b.PutApp(a.info)
+	m.persistReply(b, r, func() (any, error) {
+		return &api.SubmitAppResponse{AppID: a.info.ID, Message: "Application successfully submitted as " + a.info.ID}, nil
 	})
 }
 
@@ -105,16 +106,16 @@ func (m *Master) kill(r request, req *api.KillAppRequest) {
 		resp.State = a.info.State
 		// Orders leave in persist order, so this kill cannot overtake the
 		// launch it cancels.
-		m.persist(&Batch{}, func() {
+		m.persistReply(&recovery.Batch{}, r, func() (any, error) {
 			out.send(order)
-			r.reply(resp, nil)
+			return resp, nil
 		})
 		return
 	}
 	resp.State = a.info.State
-	b := &Batch{}
-	b.putApp(a.info)
-	m.persist(b, func() { r.reply(resp, nil) })
+	b := &recovery.Batch{}
+	b.PutApp(a.info)
+	m.persistReply(b, r, func() (any, error) { return resp, nil })
 }
 
 // unqueue removes an application from the waiting queue and cancels a
@@ -153,8 +154,8 @@ func (m *Master) appStateChanged(c *api.AppStateChanged) {
 	default:
 		m.setAppState(a, c.State, c.Message, now)
 	}
-	b := &Batch{}
-	b.putApp(a.info)
+	b := &recovery.Batch{}
+	b.PutApp(a.info)
 	m.persist(b, func() {})
 }
 
@@ -201,7 +202,7 @@ func (m *Master) runLost(a *app, reason string, now time.Time) {
 	switch {
 	case a.killRequested:
 		m.finish(a, api.AppKilled, "killed; "+reason, nil, now)
-	case a.info.State == api.AppLaunching:
+	case a.info.State == api.AppLaunching || (a.info.State == api.AppUnknown && a.before == api.AppLaunching):
 		m.setAppState(a, api.AppSubmitted, "launch lost ("+reason+"); waiting for a worker", now)
 		m.waiting = append(m.waiting, a)
 	case a.info.Spec.Supervise:
@@ -209,8 +210,8 @@ func (m *Master) runLost(a *app, reason string, now time.Time) {
 	default:
 		m.finish(a, api.AppError, reason, nil, now)
 	}
-	b := &Batch{}
-	b.putApp(a.info)
+	b := &recovery.Batch{}
+	b.PutApp(a.info)
 	m.persist(b, func() {})
 	m.scheduleDue = true
 }
@@ -224,8 +225,8 @@ func (m *Master) relaunch(old *app, reason string, now time.Time) {
 	m.retire(old)
 	m.addApp(fresh, now)
 	m.publish(api.Event{Type: api.EventAppRelaunched, AppID: old.info.ID, NewAppID: fresh.info.ID, Message: reason, Time: now})
-	b := &Batch{}
-	b.putApp(fresh.info)
+	b := &recovery.Batch{}
+	b.PutApp(fresh.info)
 	m.persist(b, func() {})
 	m.log.Info("relaunching supervised application", "app", old.info.ID, "new_app", fresh.info.ID, "reason", reason)
 }
@@ -247,10 +248,10 @@ func (m *Master) finish(a *app, state api.AppState, msg string, exitCode *int, n
 func (m *Master) retire(a *app) {
 	m.completed = append(m.completed, a)
 	if excess := len(m.completed) - m.opts.RetainedApps; excess > 0 {
-		b := &Batch{}
+		b := &recovery.Batch{}
 		for _, old := range m.completed[:excess] {
 			delete(m.apps, old.info.ID)
-			b.deleteApp(old.info.ID)
+			b.DeleteApp(old.info.ID)
 		}
 		m.completed = append(m.completed[:0:0], m.completed[excess:]...)
 		m.persist(b, func() {})
@@ -279,7 +280,7 @@ func (m *Master) schedule() {
 		placed[p.appID] = p.workerID
 	}
 	now := time.Now()
-	b := &Batch{}
+	b := &recovery.Batch{}
 	var launches []func()
 	still := m.waiting[:0]
 	for i, a := range m.waiting {
@@ -297,7 +298,7 @@ func (m *Master) schedule() {
 		a.info.WorkerID, a.info.WorkerAddr = w.info.ID, w.info.Addr
 		w.take(a)
 		m.setAppState(a, api.AppLaunching, "launching on "+w.info.ID, now)
-		b.putApp(a.info)
+		b.PutApp(a.info)
 		order := &api.LaunchApp{Epoch: m.epoch, AppID: a.info.ID, Run: a.run, Spec: a.info.Spec}
 		out := w.out
 		launches = append(launches, func() { out.send(order) })

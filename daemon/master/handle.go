@@ -40,7 +40,7 @@ func (e *endpoint) PeerDisconnected(peer string) {
 func (m *Master) handle(r request) {
 	if m.state == api.MasterStandby {
 		if _, ok := r.body.(*api.MasterStatusRequest); !ok {
-			r.reply(nil, &wire.RemoteError{Code: api.CodeStandby, Message: "master " + m.opts.URL + " is in standby"})
+			r.reply(nil, m.standbyError())
 			return
 		}
 	}
@@ -77,4 +77,15 @@ func notFound(what, id string) error {
 
 func refused(format string, a ...any) error {
 	return &wire.RemoteError{Code: api.CodeRefused, Message: fmt.Sprintf(format, a...)}
+}
+
+// standbyError answers a request a standby cannot serve, naming the
+// leader when it is known.
+func (m *Master) standbyError() error {
+	leader := m.opts.Elector.Leader()
+	msg := "master " + m.opts.URL + " is in standby"
+	if leader != "" && leader != m.opts.URL {
+		msg += "; the leader is " + leader
+	}
+	return &wire.RemoteError{Code: api.CodeStandby, Message: msg, Detail: leader}
 }

@@ -26,6 +26,7 @@ import (
 
 	"github.com/alohasched/aloha/api"
 	"github.com/alohasched/aloha/daemon/events"
+	"github.com/alohasched/aloha/daemon/recovery"
 	"github.com/alohasched/aloha/wire"
 )
 
@@ -49,7 +50,10 @@ type Options struct {
 	// that runs them registers (built-ins and configured templates).
 	Kinds []string
 	// Store persists state; nil keeps it in memory only (recovery mode NONE).
-	Store Store
+	Store recovery.Store
+	// Elector decides whether this master leads; nil means it always does
+	// (recovery mode NONE).
+	Elector recovery.Elector
 	// Events receives every event; nil creates a bus.
 	Events *events.Bus
 	// Version is reported in MasterInfo.
@@ -76,20 +80,22 @@ type Master struct {
 	commitSignal chan struct{} // capacity 1: "the queue is not empty"
 
 	// Loop-only state.
-	ctx         context.Context
-	cancel      context.CancelFunc
-	fatalErr    error
-	state       api.MasterState
-	epoch       uint64
-	startedAt   time.Time
-	ids         *api.AppIDs
-	apps        map[string]*app
-	waiting     []*app // FIFO of applications to place
-	completed   []*app // finished, oldest first, at most RetainedApps
-	workers     map[string]*worker
-	byAddr      map[string]*worker // by RPC address (host:port)
-	kinds       map[string]bool    // accepted without a worker
-	scheduleDue bool
+	ctx           context.Context
+	cancel        context.CancelFunc
+	fatalErr      error
+	state         api.MasterState
+	term          *recovery.Term // nil while standby
+	epoch         uint64
+	recoveryTimer *time.Timer
+	startedAt     time.Time
+	ids           *api.AppIDs
+	apps          map[string]*app
+	waiting       []*app // FIFO of applications to place
+	completed     []*app // finished, oldest first, at most RetainedApps
+	workers       map[string]*worker
+	byAddr        map[string]*worker // by RPC address (host:port)
+	kinds         map[string]bool    // accepted without a worker
+	scheduleDue   bool
 }
 
 // request is one RPC or REST call for the loop.
@@ -101,8 +107,10 @@ type request struct {
 
 // commit is one batch on its way to the Store.
 type commit struct {
-	batch *Batch
+	batch *recovery.Batch
+	term  *recovery.Term // the term that made the change
 	then  func()
+	fail  func(error)
 }
 
 // New checks the options and returns a master ready to Run.
@@ -124,6 +132,9 @@ func New(opts Options) (*Master, error) {
 	}
 	if opts.Events == nil {
 		opts.Events = events.NewBus(events.DefaultCapacity)
+	}
+	if opts.Elector == nil {
+		opts.Elector = &recovery.Single{URL: opts.URL}
 	}
 	m := &Master{
 		opts:         opts,
@@ -167,11 +178,15 @@ func (m *Master) Run(ctx context.Context) error {
 	m.wg.Add(1)
 	go m.commitLoop(ctx)
 	m.startedAt = time.Now()
-	m.lead()
+	m.campaign()
 	close(m.ready)
 	check := time.NewTicker(m.opts.WorkerTimeout / 4)
 	defer check.Stop()
 	for ctx.Err() == nil {
+		var lost <-chan struct{}
+		if m.term != nil {
+			lost = m.term.Lost
+		}
 		select {
 		case <-ctx.Done():
 		case r := <-m.requests:
@@ -179,45 +194,27 @@ func (m *Master) Run(ctx context.Context) error {
 		case f := <-m.tasks:
 			f()
 		case <-check.C:
-			m.checkWorkers(time.Now())
+			if m.state.IsLeader() {
+				m.checkWorkers(time.Now())
+			}
+		case <-lost:
+			m.stepDown("leadership lost")
 		}
 		if m.scheduleDue && len(m.requests) == 0 {
 			m.schedule()
 		}
 	}
 	// Stop in order: timers and goroutines first, then the endpoint, so
-	// nothing new starts while we wait for what runs.
-	m.stopAll()
+	// nothing new starts while we wait for what runs. Resigning lets a
+	// standby take over at once.
+	if m.term != nil {
+		m.term.Resign()
+	}
+	m.reset()
+	m.cancel()
 	ep.Close()
 	m.wg.Wait()
 	return m.fatalErr
-}
-
-// lead makes this master the leader of a new term. Loop-only.
-func (m *Master) lead() {
-	now := time.Now()
-	// Without a store there is one master and no history: a clock-based
-	// epoch still grows across restarts, which is all workers need.
-	m.epoch = uint64(now.UnixMilli())
-	m.ids = api.NewAppIDs(now)
-	m.state = api.MasterAlive
-	m.log.Info("master is the leader", "url", m.opts.URL, "epoch", m.epoch)
-	m.publish(api.Event{Type: api.EventLeaderChanged, Leader: m.opts.URL, Epoch: m.epoch, Message: "leader elected"})
-}
-
-// stopAll ends per-worker goroutines and pending timers. Loop-only.
-func (m *Master) stopAll() {
-	m.cancel()
-	for _, w := range m.workers {
-		if w.out != nil {
-			w.out.close()
-		}
-	}
-	for _, a := range m.apps {
-		if a.restartTimer != nil {
-			a.restartTimer.Stop()
-		}
-	}
 }
 
 // post runs f on the loop; it gives up when the master is stopping.
@@ -252,70 +249,6 @@ func (m *Master) call(ctx context.Context, body any) (any, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-}
-
-// persist commits b, then runs then on the loop. With no store, then runs
-// at once. Loop-only.
-func (m *Master) persist(b *Batch, then func()) {
-	if m.opts.Store == nil {
-		then()
-		return
-	}
-	m.commitMu.Lock()
-	m.commitQueue = append(m.commitQueue, commit{batch: b, then: then})
-	m.commitMu.Unlock()
-	select {
-	case m.commitSignal <- struct{}{}:
-	default:
-	}
-}
-
-// commitLoop writes batches, merging every batch that queued up while the
-// previous write ran into one (group commit), so persistence does not
-// serialise submissions.
-func (m *Master) commitLoop(ctx context.Context) {
-	defer m.wg.Done()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-m.commitSignal:
-		}
-		m.commitMu.Lock()
-		queued := m.commitQueue
-		m.commitQueue = nil
-		m.commitMu.Unlock()
-		if len(queued) == 0 {
-			continue
-		}
-		merged := &Batch{}
-		thens := make([]func(), 0, len(queued))
-		for _, c := range queued {
-			merged.merge(c.batch)
-			thens = append(thens, c.then)
-		}
-		if err := m.opts.Store.Commit(ctx, merged); err != nil {
-			// Nothing is acknowledged that is not durable: a master that
-			// cannot write stops leading rather than lie.
-			m.log.Error("cannot persist state; stopping", "error", err.Error())
-			m.post(func() { m.fatal(fmt.Errorf("master: persist: %w", err)) })
-			return
-		}
-		m.post(func() {
-			for _, f := range thens {
-				f()
-			}
-		})
-	}
-}
-
-// fatal stops the master; Run returns err. Loop-only.
-func (m *Master) fatal(err error) {
-	if m.fatalErr == nil {
-		m.fatalErr = err
-	}
-	m.state = api.MasterStandby
-	m.cancel()
 }
 
 // publish sends an event to the bus. Loop-only.

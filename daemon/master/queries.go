@@ -72,6 +72,8 @@ func (m *Master) masterInfo() *api.MasterInfo {
 	}
 	if m.state.IsLeader() {
 		info.Leader = m.opts.URL
+	} else {
+		info.Leader = m.opts.Elector.Leader()
 	}
 	for _, w := range m.workers {
 		if w.info.State != api.WorkerAlive {

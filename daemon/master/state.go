@@ -21,6 +21,10 @@ type app struct {
 	killRequested bool
 	// restartTimer is pending while a failed run waits for its backoff.
 	restartTimer *time.Timer
+	// before is the state a recovered run had under the previous leader
+	// (while it is UNKNOWN): a run that was only LAUNCHING can be queued
+	// again if its worker does not have it.
+	before api.AppState
 }
 
 func (a *app) setState(state api.AppState, msg string, now time.Time) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/alohasched/aloha/api"
+	"github.com/alohasched/aloha/daemon/recovery"
 	"github.com/alohasched/aloha/wire"
 )
 
@@ -55,16 +56,17 @@ func (m *Master) registerWorker(r request, reg *api.RegisterWorker) {
 		m.retireWorker(replaced, w, "replaced by "+reg.ID+" at the same address", now)
 	}
 	m.reconcile(w, reg.Apps, now)
-	b := &Batch{}
-	b.putWorker(w.snapshot())
-	m.persist(b, func() {
-		r.reply(&api.WorkerRegistered{MasterURL: m.opts.URL, Epoch: m.epoch, HeartbeatInterval: m.opts.WorkerTimeout / 4}, nil)
+	b := &recovery.Batch{}
+	b.PutWorker(w.snapshot())
+	m.persistReply(b, r, func() (any, error) {
+		return &api.WorkerRegistered{MasterURL: m.opts.URL, Epoch: m.epoch, HeartbeatInterval: m.opts.WorkerTimeout / 4}, nil
 	})
 	if rejoining {
 		m.log.Info("worker re-registered", "worker", reg.ID, "addr", addr, "cores", reg.Cores, "memory_mb", reg.Memory, "apps", len(reg.Apps))
 	} else {
 		m.log.Info("worker registered", "worker", reg.ID, "addr", addr, "cores", reg.Cores, "memory_mb", reg.Memory, "apps", len(reg.Apps))
 	}
+	m.maybeCompleteRecovery()
 	m.publish(api.Event{Type: api.EventWorkerJoined, WorkerID: reg.ID, WorkerAddr: addr,
 		Message: "registered with " + strconv.Itoa(reg.Cores) + " cores and " + strconv.Itoa(reg.Memory) + " MB"})
 	m.scheduleDue = true
@@ -83,8 +85,8 @@ func (m *Master) reconcile(w *worker, running []api.RunningApp, now time.Time) {
 			// It ended while the master could not be told.
 			if a != nil && a.run == ra.Run && a.worker == w && !a.info.State.IsFinal() {
 				m.runEnded(a, &api.AppStateChanged{WorkerID: w.info.ID, AppID: ra.AppID, Run: ra.Run, State: ra.State, Message: ra.Message, ExitCode: ra.ExitCode}, now)
-				b := &Batch{}
-				b.putApp(a.info)
+				b := &recovery.Batch{}
+				b.PutApp(a.info)
 				m.persist(b, func() {})
 			}
 			continue
@@ -195,8 +197,8 @@ func (m *Master) markDead(w *worker, reason string, now time.Time) {
 	if m.byAddr[w.info.Addr] == w {
 		delete(m.byAddr, w.info.Addr)
 	}
-	b := &Batch{}
-	b.putWorker(w.snapshot())
+	b := &recovery.Batch{}
+	b.PutWorker(w.snapshot())
 	m.persist(b, func() {})
 	m.publish(api.Event{Type: api.EventWorkerLost, WorkerID: w.info.ID, WorkerAddr: w.info.Addr, Message: reason, Time: now})
 }
@@ -206,8 +208,8 @@ func (m *Master) forgetWorker(w *worker) {
 	if m.byAddr[w.info.Addr] == w {
 		delete(m.byAddr, w.info.Addr)
 	}
-	b := &Batch{}
-	b.deleteWorker(w.info.ID)
+	b := &recovery.Batch{}
+	b.DeleteWorker(w.info.ID)
 	m.persist(b, func() {})
 	m.log.Info("forgot dead worker", "worker", w.info.ID)
 }
@@ -233,7 +235,9 @@ func (m *Master) workerSchedulerState(r request, st *api.WorkerSchedulerState) {
 	now := time.Now()
 	w.info.State = api.WorkerAlive
 	w.info.LastHeartbeat = now
+	w.connected = true
 	m.reconcile(w, st.Apps, now)
 	m.scheduleDue = true
+	m.maybeCompleteRecovery()
 	r.reply(nil, nil)
 }

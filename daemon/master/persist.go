@@ -1,0 +1,101 @@
+package master
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/alohasched/aloha/daemon/recovery"
+	"github.com/alohasched/aloha/wire"
+)
+
+// persist commits b, then runs then on the loop, if this master still
+// leads the term that made the change. With no store, then runs at once.
+// Orders to workers are sent from continuations, so they leave in commit
+// order and only once their cause is durable. Loop-only.
+func (m *Master) persist(b *recovery.Batch, then func()) {
+	m.persistOr(b, then, nil)
+}
+
+// persistReply is persist for an acknowledgement: if the commit fails,
+// the request is answered with an error instead. Loop-only.
+func (m *Master) persistReply(b *recovery.Batch, r request, answer func() (any, error)) {
+	m.persistOr(b, func() { r.reply(answer()) }, func(err error) {
+		r.reply(nil, &wire.RemoteError{Code: wire.CodeInternal, Message: "not recorded: " + err.Error()})
+	})
+}
+
+func (m *Master) persistOr(b *recovery.Batch, then func(), fail func(error)) {
+	if m.opts.Store == nil {
+		then()
+		return
+	}
+	m.commitMu.Lock()
+	m.commitQueue = append(m.commitQueue, commit{batch: b, term: m.term, then: then, fail: fail})
+	m.commitMu.Unlock()
+	select {
+	case m.commitSignal <- struct{}{}:
+	default:
+	}
+}
+
+// commitLoop writes batches, merging every batch that queued up while the
+// previous write ran into one (group commit), so persistence does not
+// serialise submissions.
+func (m *Master) commitLoop(ctx context.Context) {
+	defer m.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-m.commitSignal:
+		}
+		m.commitMu.Lock()
+		queued := m.commitQueue
+		m.commitQueue = nil
+		m.commitMu.Unlock()
+		if len(queued) == 0 {
+			continue
+		}
+		merged := &recovery.Batch{}
+		for _, c := range queued {
+			merged.Merge(c.batch)
+		}
+		err := m.opts.Store.Commit(ctx, merged)
+		m.post(func() { m.committed(queued, err) })
+	}
+}
+
+// committed runs the continuations of a written batch, or fails them.
+// Continuations of an earlier term never run: their orders would carry a
+// deposed epoch. Loop-only.
+func (m *Master) committed(batch []commit, err error) {
+	if err != nil {
+		// Nothing is acknowledged that is not durable: a leader that
+		// cannot write stops leading rather than lie.
+		for _, c := range batch {
+			if c.fail != nil {
+				c.fail(err)
+			}
+		}
+		if m.term != nil && m.term == batch[len(batch)-1].term {
+			m.stepDown(fmt.Sprintf("cannot persist state: %v", err))
+		}
+		return
+	}
+	for _, c := range batch {
+		switch {
+		case c.term == m.term:
+			c.then()
+		case c.fail != nil:
+			c.fail(fmt.Errorf("leadership changed before the change was acknowledged"))
+		}
+	}
+}
+
+// fatal stops the master; Run returns err. Loop-only.
+func (m *Master) fatal(err error) {
+	if m.fatalErr == nil {
+		m.fatalErr = err
+	}
+	m.cancel()
+}
