@@ -25,6 +25,9 @@ type AppInfo struct {
 	EndedAt     time.Time `json:"endedAt,omitzero" msgpack:"endedAt,omitempty"`
 	// Restarts counts runs after the first under the restart policy.
 	Restarts int `json:"restarts" msgpack:"restarts"`
+	// Run numbers the launches of this id so far (0: never launched);
+	// orders and reports about a run carry its number.
+	Run int `json:"run" msgpack:"run"`
 	// RelaunchedFrom and RelaunchedAs link an application relaunched after
 	// its worker was lost with the one it replaced.
 	RelaunchedFrom string        `json:"relaunchedFrom,omitempty" msgpack:"relaunchedFrom,omitempty"`
@@ -45,6 +48,7 @@ type WorkerInfo struct {
 	Memory        int         `json:"memory" msgpack:"memory"`
 	MemoryUsed    int         `json:"memoryUsed" msgpack:"memoryUsed"`
 	Apps          []string    `json:"apps,omitempty" msgpack:"apps,omitempty"`
+	Kinds         []string    `json:"kinds,omitempty" msgpack:"kinds,omitempty"`
 	RegisteredAt  time.Time   `json:"registeredAt" msgpack:"registeredAt"`
 	LastHeartbeat time.Time   `json:"lastHeartbeat" msgpack:"lastHeartbeat"`
 }

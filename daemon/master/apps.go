@@ -100,7 +100,7 @@ func (m *Master) kill(r request, req *api.KillAppRequest) {
 		resp.Message = "Application " + a.info.ID + " killed"
 	default:
 		a.killRequested = true
-		order := &api.KillApp{Epoch: m.epoch, AppID: a.info.ID, Run: a.run, Reason: "killed on request"}
+		order := &api.KillApp{Epoch: m.epoch, AppID: a.info.ID, Run: a.info.Run, Reason: "killed on request"}
 		out := a.worker.out
 		resp.Message = "Kill request for " + a.info.ID + " submitted"
 		resp.State = a.info.State
@@ -138,7 +138,7 @@ func (m *Master) unqueue(a *app) {
 // ignored. Loop-only.
 func (m *Master) appStateChanged(c *api.AppStateChanged) {
 	a := m.apps[c.AppID]
-	if a == nil || a.run != c.Run || a.worker == nil || a.worker.info.ID != c.WorkerID || a.info.State.IsFinal() {
+	if a == nil || a.info.Run != c.Run || a.worker == nil || a.worker.info.ID != c.WorkerID || a.info.State.IsFinal() {
 		m.log.Debug("ignoring a stale application report", "app", c.AppID, "run", c.Run, "worker", c.WorkerID, "state", c.State)
 		return
 	}
@@ -293,13 +293,13 @@ func (m *Master) schedule() {
 			continue
 		}
 		w := m.workers[wid]
-		a.run++
+		a.info.Run++
 		a.worker = w
 		a.info.WorkerID, a.info.WorkerAddr = w.info.ID, w.info.Addr
 		w.take(a)
 		m.setAppState(a, api.AppLaunching, "launching on "+w.info.ID, now)
 		b.PutApp(a.info)
-		order := &api.LaunchApp{Epoch: m.epoch, AppID: a.info.ID, Run: a.run, Spec: a.info.Spec}
+		order := &api.LaunchApp{Epoch: m.epoch, AppID: a.info.ID, Run: a.info.Run, Spec: a.info.Spec}
 		out := w.out
 		launches = append(launches, func() { out.send(order) })
 	}

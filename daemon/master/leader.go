@@ -91,7 +91,7 @@ func (m *Master) restore(snap *recovery.Snapshot, now time.Time) {
 		if info.State.IsFinal() {
 			continue
 		}
-		w := &worker{info: info, apps: map[string]*app{}, kinds: map[string]bool{}}
+		w := &worker{info: info, apps: map[string]*app{}, kinds: kindSet(info.Kinds)}
 		w.info.State, w.info.CoresUsed, w.info.MemoryUsed = api.WorkerUnknown, 0, 0
 		w.info.LastHeartbeat = now
 		w.out = newOutbox(m.ctx, &m.wg, m.node, wire.Address{Host: info.Addr, Name: api.WorkerEndpoint}, m.log)
@@ -102,7 +102,7 @@ func (m *Master) restore(snap *recovery.Snapshot, now time.Time) {
 	var ended []*app
 	for _, info := range apps {
 		m.ids.Observe(info.ID)
-		a := &app{info: info, run: runOf(info)}
+		a := &app{info: info}
 		m.apps[info.ID] = a
 		switch st := info.State; {
 		case st.IsFinal() || st == api.AppRelaunching:
@@ -131,18 +131,6 @@ func (m *Master) restore(snap *recovery.Snapshot, now time.Time) {
 		w.out.send(&api.MasterChanged{MasterURL: m.opts.URL, Epoch: m.epoch})
 	}
 	m.log.Info("recovery state read", "apps", len(snap.Apps), "workers", len(m.workers), "waiting", len(m.waiting))
-}
-
-// runOf is the number of the run a stored application is on: every
-// launch is recorded as LAUNCHING in its history.
-func runOf(info api.AppInfo) int {
-	n := 0
-	for _, h := range info.History {
-		if h.State == api.AppLaunching {
-			n++
-		}
-	}
-	return max(n, 1)
 }
 
 // maybeCompleteRecovery ends recovery once no worker is UNKNOWN.

@@ -13,8 +13,6 @@ const maxHistory = 32
 // app is the master's record of one application. Loop-only.
 type app struct {
 	info api.AppInfo
-	// run numbers the launches of this id; orders and reports carry it.
-	run int
 	// worker is where the current run was placed; nil while waiting.
 	worker *worker
 	// killRequested turns the run's end into KILLED whatever its status.

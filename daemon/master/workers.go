@@ -47,10 +47,8 @@ func (m *Master) registerWorker(r request, reg *api.RegisterWorker) {
 	w.info.State = api.WorkerAlive
 	w.info.Cores, w.info.Memory = reg.Cores, reg.Memory
 	w.info.LastHeartbeat = now
-	w.kinds = map[string]bool{}
-	for _, k := range reg.Kinds {
-		w.kinds[k] = true
-	}
+	w.info.Kinds = reg.Kinds
+	w.kinds = kindSet(reg.Kinds)
 	w.connected = true
 	if replaced != nil {
 		m.retireWorker(replaced, w, "replaced by "+reg.ID+" at the same address", now)
@@ -83,7 +81,7 @@ func (m *Master) reconcile(w *worker, running []api.RunningApp, now time.Time) {
 		a := m.apps[ra.AppID]
 		if ra.State.IsFinal() {
 			// It ended while the master could not be told.
-			if a != nil && a.run == ra.Run && a.worker == w && !a.info.State.IsFinal() {
+			if a != nil && a.info.Run == ra.Run && a.worker == w && !a.info.State.IsFinal() {
 				m.runEnded(a, &api.AppStateChanged{WorkerID: w.info.ID, AppID: ra.AppID, Run: ra.Run, State: ra.State, Message: ra.Message, ExitCode: ra.ExitCode}, now)
 				b := &recovery.Batch{}
 				b.PutApp(a.info)
@@ -91,7 +89,7 @@ func (m *Master) reconcile(w *worker, running []api.RunningApp, now time.Time) {
 			}
 			continue
 		}
-		if a == nil || a.info.State.IsFinal() || a.run != ra.Run || (a.worker != nil && a.worker != w) || a.worker == nil {
+		if a == nil || a.info.State.IsFinal() || a.info.Run != ra.Run || (a.worker != nil && a.worker != w) || a.worker == nil {
 			m.ids.Observe(ra.AppID)
 			m.log.Warn("killing an application the master does not know on this worker", "worker", w.info.ID, "app", ra.AppID, "run", ra.Run)
 			w.out.send(&api.KillApp{Epoch: m.epoch, AppID: ra.AppID, Run: ra.Run, Reason: "unknown to the master"})
@@ -240,4 +238,12 @@ func (m *Master) workerSchedulerState(r request, st *api.WorkerSchedulerState) {
 	m.scheduleDue = true
 	m.maybeCompleteRecovery()
 	r.reply(nil, nil)
+}
+
+func kindSet(kinds []string) map[string]bool {
+	set := make(map[string]bool, len(kinds))
+	for _, k := range kinds {
+		set[k] = true
+	}
+	return set
 }
