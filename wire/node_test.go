@@ -419,7 +419,7 @@ func TestReconnectOnDemand(t *testing.T) {
 }
 
 func TestIdleConnectionsClose(t *testing.T) {
-	srv := startNode(t, Config{IdleTimeout: 50 * time.Millisecond})
+	srv := startNode(t, Config{IdleTimeout: 300 * time.Millisecond})
 	srv.Register("echo", echoHandler())
 	cli := newClient(t, Config{IdleTimeout: -1})
 	to := Address{Host: srv.Addr(), Name: "echo"}
@@ -447,7 +447,7 @@ func TestIdleConnectionsClose(t *testing.T) {
 		done <- err
 	}()
 	// Wait for several idle periods' worth of server activity checks.
-	deadline := time.Now().Add(300 * time.Millisecond)
+	deadline := time.Now().Add(time.Second)
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-done:

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/alohasched/aloha/api"
+	"github.com/alohasched/aloha/daemon/recovery"
 	"github.com/alohasched/aloha/internal/testutil"
 	"github.com/alohasched/aloha/wire"
 )
@@ -77,6 +78,7 @@ func startMaster(t *testing.T, tweak func(*Options)) *testMaster {
 	case err := <-done:
 		t.Fatalf("master Run = %v", err)
 	}
+	tm := &testMaster{Master: m, addr: ln.Addr().String()}
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -88,7 +90,11 @@ func startMaster(t *testing.T, tweak func(*Options)) *testMaster {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { client.Close() })
-	return &testMaster{Master: m, addr: ln.Addr().String(), client: client}
+	tm.client = client
+	if _, single := m.opts.Elector.(*recovery.Single); single {
+		tm.waitMasterState(t, api.MasterAlive)
+	}
+	return tm
 }
 
 func (tm *testMaster) to() wire.Address { return wire.Address{Host: tm.addr, Name: api.MasterEndpoint} }
