@@ -11,10 +11,12 @@ type StateChange struct {
 
 // AppInfo is what the master knows of an application.
 type AppInfo struct {
-	ID      string   `json:"id" msgpack:"id"`
-	Spec    AppSpec  `json:"spec" msgpack:"spec"`
-	State   AppState `json:"state" msgpack:"state"`
-	Message string   `json:"message,omitempty" msgpack:"message,omitempty"`
+	ID   string  `json:"id" msgpack:"id"`
+	Spec AppSpec `json:"spec" msgpack:"spec"`
+	// RequestID is the submission's idempotency key, if it had one.
+	RequestID string   `json:"requestId,omitempty" msgpack:"requestId,omitempty"`
+	State     AppState `json:"state" msgpack:"state"`
+	Message   string   `json:"message,omitempty" msgpack:"message,omitempty"`
 	// WorkerID and WorkerAddr name the worker it runs or ran on.
 	WorkerID   string `json:"workerId,omitempty" msgpack:"workerId,omitempty"`
 	WorkerAddr string `json:"workerHostPort,omitempty" msgpack:"workerHostPort,omitempty"`

@@ -126,6 +126,10 @@ type KillApp struct {
 // SubmitApp submits an application. Answered with *SubmitAppResponse.
 type SubmitApp struct {
 	Spec AppSpec `msgpack:"spec"`
+	// RequestID, when set, makes the submission idempotent: a retry with
+	// the same id (after a lost answer or a failover) returns the
+	// application the first attempt created instead of a second one.
+	RequestID string `msgpack:"requestId,omitempty"`
 }
 
 // SubmitAppResponse carries the new application's id.

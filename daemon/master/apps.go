@@ -23,8 +23,17 @@ func (m *Master) submit(r request, req *api.SubmitApp) {
 		r.reply(nil, refused("unknown application kind %q; known kinds: %s", spec.EntryPoint, strings.Join(m.knownKinds(), ", ")))
 		return
 	}
+	if req.RequestID != "" {
+		if id, ok := m.byRequest[req.RequestID]; ok {
+			// A retry of a submission that was recorded: answer as before.
+			m.persistReply(&recovery.Batch{}, r, func() (any, error) {
+				return &api.SubmitAppResponse{AppID: id, Message: "Application already submitted as " + id}, nil
+			})
+			return
+		}
+	}
 	now := time.Now()
-	a := &app{info: api.AppInfo{ID: m.ids.Next(now), Spec: spec, SubmittedAt: now}}
+	a := &app{info: api.AppInfo{ID: m.ids.Next(now), Spec: spec, SubmittedAt: now, RequestID: req.RequestID}}
 	m.addApp(a, now)
 	b := &recovery.Batch{}
 	b.PutApp(a.info)
@@ -36,6 +45,9 @@ func (m *Master) submit(r request, req *api.SubmitApp) {
 // addApp records a new application and queues it. Loop-only.
 func (m *Master) addApp(a *app, now time.Time) {
 	m.apps[a.info.ID] = a
+	if a.info.RequestID != "" {
+		m.byRequest[a.info.RequestID] = a.info.ID
+	}
 	m.setAppState(a, api.AppSubmitted, "waiting for a worker", now)
 	m.waiting = append(m.waiting, a)
 	m.scheduleDue = true
@@ -251,6 +263,7 @@ func (m *Master) retire(a *app) {
 		b := &recovery.Batch{}
 		for _, old := range m.completed[:excess] {
 			delete(m.apps, old.info.ID)
+			delete(m.byRequest, old.info.RequestID)
 			b.DeleteApp(old.info.ID)
 		}
 		m.completed = append(m.completed[:0:0], m.completed[excess:]...)

@@ -254,7 +254,7 @@ func BenchmarkSchedulePass(b *testing.B) {
 		lines = []string{
 			fmt.Sprintf("scheduling pass, %d apps onto %d workers × %d cores: schedule() %.1f µs/app | loop schedule() %.1f µs/app | baseline scan %.1f µs/app | ratio %.2fx, %.2fx (goal < 1000 µs/app)",
 				n, scaleWorkers, scaleWorkerCores, per(pure), per(loop), per(base), per(pure)/per(base), per(loop)/per(base)),
-			fmt.Sprintf("backed-up pass, %d waiting, every core taken: %.1f ms per pass that places nothing (%.2f µs per waiting app; %.0fx a %d-app placement pass)",
+			fmt.Sprintf("backed-up pass, %d waiting, every core taken: %.3f ms per pass that places nothing (%.3f µs per waiting app; %.2fx a %d-app placement pass)",
 				scaleApps, float64(backed)/float64(time.Millisecond), float64(backed)/float64(time.Microsecond)/scaleApps, float64(backed)/float64(loop), n),
 		}
 	}

@@ -104,6 +104,9 @@ func (m *Master) restore(snap *recovery.Snapshot, now time.Time) {
 		m.ids.Observe(info.ID)
 		a := &app{info: info}
 		m.apps[info.ID] = a
+		if info.RequestID != "" {
+			m.byRequest[info.RequestID] = info.ID
+		}
 		switch st := info.State; {
 		case st.IsFinal() || st == api.AppRelaunching:
 			ended = append(ended, a)
@@ -204,6 +207,7 @@ func (m *Master) reset() {
 	m.apps = map[string]*app{}
 	m.workers = map[string]*worker{}
 	m.byAddr = map[string]*worker{}
+	m.byRequest = map[string]string{}
 	m.waiting, m.completed = nil, nil
 	m.scheduleDue = false
 }

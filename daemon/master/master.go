@@ -95,6 +95,7 @@ type Master struct {
 	workers       map[string]*worker
 	byAddr        map[string]*worker // by RPC address (host:port)
 	kinds         map[string]bool    // accepted without a worker
+	byRequest     map[string]string  // submission request id -> app id
 	scheduleDue   bool
 }
 
@@ -151,6 +152,7 @@ func New(opts Options) (*Master, error) {
 		workers:      map[string]*worker{},
 		byAddr:       map[string]*worker{},
 		kinds:        map[string]bool{},
+		byRequest:    map[string]string{},
 	}
 	for _, k := range opts.Kinds {
 		m.kinds[k] = true
