@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alohasched/aloha/api"
@@ -74,6 +75,10 @@ type Master struct {
 	ready    chan struct{} // closed once Run serves
 	stopped  chan struct{}
 	wg       sync.WaitGroup // outboxes, committer, helpers
+
+	// termEpoch mirrors epoch for readers off the loop (event streams); 0
+	// while standby.
+	termEpoch atomic.Uint64
 
 	commitMu     sync.Mutex
 	commitQueue  []commit

@@ -98,9 +98,14 @@ func (m *Master) masterInfo() *api.MasterInfo {
 // any wait to a goroutine of its own, so it never holds up the loop.
 func (m *Master) serveEvents(msg *wire.Message, req *api.EventsRequest) {
 	reply := msg.Defer()
+	epoch := m.termEpoch.Load()
+	if epoch == 0 {
+		reply(nil, m.standbyErrorOffLoop())
+		return
+	}
 	evs, next := m.events.Since(req.After, req.Max)
 	if len(evs) > 0 || req.Wait <= 0 {
-		reply(&api.EventBatch{Events: evs}, nil)
+		reply(&api.EventBatch{Events: evs, Epoch: epoch}, nil)
 		return
 	}
 	wait := min(req.Wait, maxEventWait)
@@ -115,7 +120,7 @@ func (m *Master) serveEvents(msg *wire.Message, req *api.EventsRequest) {
 		case <-m.ctx.Done():
 		}
 		evs, _ := m.events.Since(req.After, req.Max)
-		reply(&api.EventBatch{Events: evs}, nil)
+		reply(&api.EventBatch{Events: evs, Epoch: epoch}, nil)
 	}()
 }
 
