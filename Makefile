@@ -36,8 +36,10 @@ test:
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 # Benchmarks print each figure next to a baseline measured in the same run.
+# -p 1: benchmark binaries must not run side by side and skew each other.
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./wire/
+	$(GO) test -p 1 -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./wire/
+	$(GO) test -p 1 -run '^$$' -bench . -benchtime 1x -timeout 20m ./daemon/server/ ./daemon/master/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

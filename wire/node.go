@@ -20,7 +20,7 @@ const anonPrefix = "anon:"
 
 // readBufferSize is the per-connection read buffer: large enough that a
 // burst of small frames costs one read system call.
-const readBufferSize = 64 << 10
+const readBufferSize = 16 << 10
 
 // Node is one process's presence on the network: its listeners, its
 // connections to peers and its endpoints. Every goroutine it starts ends in

@@ -49,8 +49,7 @@ func (m *Master) addApp(a *app, now time.Time) {
 		m.byRequest[a.info.RequestID] = a.info.ID
 	}
 	m.setAppState(a, api.AppSubmitted, "waiting for a worker", now)
-	m.waiting = append(m.waiting, a)
-	m.scheduleDue = true
+	m.enqueue(a)
 }
 
 func (m *Master) knownKind(kind string) bool {
@@ -192,8 +191,7 @@ func (m *Master) runEnded(a *app, c *api.AppStateChanged, now time.Time) {
 					return
 				}
 				a.restartTimer = nil
-				m.waiting = append(m.waiting, a)
-				m.scheduleDue = true
+				m.enqueue(a)
 			})
 		})
 		m.scheduleDue = true
@@ -216,7 +214,7 @@ func (m *Master) runLost(a *app, reason string, now time.Time) {
 		m.finish(a, api.AppKilled, "killed; "+reason, nil, now)
 	case a.info.State == api.AppLaunching || (a.info.State == api.AppUnknown && a.before == api.AppLaunching):
 		m.setAppState(a, api.AppSubmitted, "launch lost ("+reason+"); waiting for a worker", now)
-		m.waiting = append(m.waiting, a)
+		m.enqueue(a)
 	case a.info.Spec.Supervise:
 		m.relaunch(a, reason, now)
 	default:
@@ -272,7 +270,11 @@ func (m *Master) retire(a *app) {
 }
 
 // schedule places waiting applications and sends the launch orders once
-// the placements are persisted. Loop-only.
+// the placements are persisted. A pass stops placing as soon as no core
+// is free, so with a long queue and a busy cluster it costs what it
+// places, not what waits. The reasons of the waiting apps depend only on
+// the alive workers, so they are computed for the apps queued since the
+// last pass, and for all only when the workers changed. Loop-only.
 func (m *Master) schedule() {
 	m.scheduleDue = false
 	if m.state != api.MasterAlive || len(m.waiting) == 0 {
@@ -284,28 +286,48 @@ func (m *Master) schedule() {
 			slots = append(slots, w.slot())
 		}
 	}
-	demands := make([]demand, len(m.waiting))
-	for i, a := range m.waiting {
-		demands[i] = a.demand()
+	p := newPlacer(slots, m.opts.SpreadOut)
+	// Apps from index fresh on were queued since the last pass.
+	fresh := len(m.waiting) - min(m.unreasoned, len(m.waiting))
+	if m.reasonsStale {
+		fresh = 0
 	}
-	placed := map[string]string{}
-	for _, p := range schedule(demands, slots, m.opts.SpreadOut) {
-		placed[p.appID] = p.workerID
+	if p.full() && fresh == len(m.waiting) {
+		return
 	}
 	now := time.Now()
 	b := &recovery.Batch{}
 	var launches []func()
+	reasons := map[shape]string{}
 	still := m.waiting[:0]
-	for i, a := range m.waiting {
-		wid, ok := placed[a.info.ID]
-		if !ok {
-			if reason := waitReason(demands[i], slots); reason != a.info.Message {
+	for i := 0; i < len(m.waiting); i++ {
+		if p.full() && i < fresh {
+			// Nothing more fits, and these keep their reasons: on to the
+			// apps queued since the last pass.
+			still = append(still, m.waiting[i:fresh]...)
+			i = fresh - 1
+			continue
+		}
+		a := m.waiting[i]
+		d := a.demand()
+		wi := -1
+		if !p.full() {
+			wi = p.place(d)
+		}
+		if wi < 0 {
+			if i >= fresh {
+				sh := shape{d.kind, d.cores, d.memory}
+				reason, seen := reasons[sh]
+				if !seen {
+					reason = waitReason(d, slots)
+					reasons[sh] = reason
+				}
 				a.info.Message = reason
 			}
 			still = append(still, a)
 			continue
 		}
-		w := m.workers[wid]
+		w := m.workers[p.free[wi].id]
 		a.info.Run++
 		a.worker = w
 		a.info.WorkerID, a.info.WorkerAddr = w.info.ID, w.info.Addr
@@ -316,6 +338,7 @@ func (m *Master) schedule() {
 		out := w.out
 		launches = append(launches, func() { out.send(order) })
 	}
+	m.reasonsStale, m.unreasoned = false, 0
 	for i := len(still); i < len(m.waiting); i++ {
 		m.waiting[i] = nil
 	}
@@ -328,6 +351,13 @@ func (m *Master) schedule() {
 			launch()
 		}
 	})
+}
+
+// enqueue appends an application to the waiting queue. Loop-only.
+func (m *Master) enqueue(a *app) {
+	m.waiting = append(m.waiting, a)
+	m.unreasoned++
+	m.scheduleDue = true
 }
 
 func firstNonEmpty(s ...string) string {

@@ -112,7 +112,7 @@ func (m *Master) restore(snap *recovery.Snapshot, now time.Time) {
 		case st.IsFinal() || st == api.AppRelaunching:
 			ended = append(ended, a)
 		case st == api.AppSubmitted:
-			m.waiting = append(m.waiting, a)
+			m.enqueue(a)
 		default: // LAUNCHING, RUNNING, UNKNOWN: placed on a worker
 			a.before = st
 			if st == api.AppUnknown {
@@ -211,5 +211,5 @@ func (m *Master) reset() {
 	m.byAddr = map[string]*worker{}
 	m.byRequest = map[string]string{}
 	m.waiting, m.completed = nil, nil
-	m.scheduleDue = false
+	m.scheduleDue, m.unreasoned, m.reasonsStale = false, 0, false
 }

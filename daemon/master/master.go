@@ -102,6 +102,11 @@ type Master struct {
 	kinds         map[string]bool    // accepted without a worker
 	byRequest     map[string]string  // submission request id -> app id
 	scheduleDue   bool
+	// unreasoned counts the apps at the end of waiting queued since the
+	// last pass; reasonsStale says the workers changed since, so every
+	// waiting app's reason must be computed again.
+	unreasoned   int
+	reasonsStale bool
 }
 
 // request is one RPC or REST call for the loop.

@@ -2,7 +2,7 @@ package master
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 )
 
 // The scheduler is a pure function of a snapshot: it reads no clock and
@@ -40,34 +40,96 @@ type placement struct {
 // nowhere now does not hold back the ones behind it. Ties go to the worker
 // with more free memory, then the smaller id, so results are deterministic.
 func schedule(waiting []demand, workers []slot, spread bool) []placement {
-	if len(waiting) == 0 || len(workers) == 0 {
-		return nil
-	}
-	free := make([]slot, len(workers))
-	copy(free, workers)
-	sort.Slice(free, func(i, j int) bool { return free[i].id < free[j].id })
+	p := newPlacer(workers, spread)
 	var out []placement
 	for _, d := range waiting {
-		best := -1
-		for i := range free {
-			w := &free[i]
-			if w.coresFree < d.cores || w.memoryFree < d.memory || !w.kinds[d.kind] {
-				continue
-			}
-			if best < 0 || better(w, &free[best], spread) {
-				best = i
-			}
+		if p.full() {
+			break
 		}
-		if best < 0 {
-			continue
+		if i := p.place(d); i >= 0 {
+			out = append(out, placement{appID: d.id, workerID: p.free[i].id})
 		}
-		free[best].coresFree -= d.cores
-		free[best].memoryFree -= d.memory
-		out = append(out, placement{appID: d.id, workerID: free[best].id})
 	}
 	return out
 }
 
+// placer places demands one at a time, in the order given, on a copy of
+// the workers' free resources, which it takes as it goes. A pass costs
+// one scan of the workers per application placed, not per application
+// waiting: once no core is free (full), nothing more can be placed, and a
+// shape (kind, cores, memory) that fitted nowhere fits nowhere for the
+// rest of the pass, since free resources only shrink.
+type placer struct {
+	free      []slot
+	spread    bool
+	coresFree int
+	unfit     map[shape]bool
+	// byKind lists, per kind seen in this pass, the workers that run it,
+	// so that a placement looks the kind up once, not once per worker.
+	byKind map[string][]int
+}
+
+type shape struct {
+	kind          string
+	cores, memory int
+}
+
+func newPlacer(workers []slot, spread bool) *placer {
+	p := &placer{free: slices.Clone(workers), spread: spread}
+	for _, w := range workers {
+		p.coresFree += max(w.coresFree, 0)
+	}
+	return p
+}
+
+// full says that no application can be placed any more in this pass.
+func (p *placer) full() bool { return p.coresFree <= 0 }
+
+// place returns the index in p.free of the worker d goes to, and takes its
+// resources, or -1 when it fits nowhere now.
+func (p *placer) place(d demand) int {
+	sh := shape{d.kind, d.cores, d.memory}
+	if p.unfit[sh] {
+		return -1
+	}
+	runs, ok := p.byKind[d.kind]
+	if !ok {
+		for i := range p.free {
+			if p.free[i].kinds[d.kind] {
+				runs = append(runs, i)
+			}
+		}
+		if p.byKind == nil {
+			p.byKind = map[string][]int{}
+		}
+		p.byKind[d.kind] = runs
+	}
+	best := -1
+	for _, i := range runs {
+		w := &p.free[i]
+		if w.coresFree < d.cores || w.memoryFree < d.memory {
+			continue
+		}
+		if best < 0 || better(w, &p.free[best], p.spread) {
+			best = i
+		}
+	}
+	if best < 0 {
+		if p.unfit == nil {
+			p.unfit = map[shape]bool{}
+		}
+		p.unfit[sh] = true
+		return -1
+	}
+	p.free[best].coresFree -= d.cores
+	p.free[best].memoryFree -= d.memory
+	p.coresFree -= d.cores
+	return best
+}
+
+// better says whether a is a better choice than b. The last tie-break,
+// the smaller id, makes results deterministic without sorting the
+// workers on every pass.
 func better(a, b *slot, spread bool) bool {
 	if a.coresFree != b.coresFree {
 		if spread {
@@ -81,7 +143,7 @@ func better(a, b *slot, spread bool) bool {
 		}
 		return a.memoryFree < b.memoryFree
 	}
-	return false // ids are sorted: keep the earlier one
+	return a.id < b.id
 }
 
 // waitReason explains why an application is still waiting: it fits no

@@ -68,6 +68,7 @@ func (m *Master) registerWorker(r request, reg *api.RegisterWorker) {
 	m.publish(api.Event{Type: api.EventWorkerJoined, WorkerID: reg.ID, WorkerAddr: addr,
 		Message: "registered with " + strconv.Itoa(reg.Cores) + " cores and " + strconv.Itoa(reg.Memory) + " MB"})
 	m.scheduleDue = true
+	m.reasonsStale = true
 }
 
 // reconcile compares what a (re-)registering worker runs with what the
@@ -187,6 +188,7 @@ func (m *Master) loseWorker(w *worker, reason string, now time.Time) {
 }
 
 func (m *Master) markDead(w *worker, reason string, now time.Time) {
+	m.reasonsStale = true
 	w.info.State = api.WorkerDead
 	if w.out != nil {
 		w.out.close()
@@ -202,6 +204,7 @@ func (m *Master) markDead(w *worker, reason string, now time.Time) {
 }
 
 func (m *Master) forgetWorker(w *worker) {
+	m.reasonsStale = true
 	delete(m.workers, w.info.ID)
 	if m.byAddr[w.info.Addr] == w {
 		delete(m.byAddr, w.info.Addr)
@@ -224,6 +227,7 @@ func (m *Master) listWorkers() *api.WorkerList {
 // workerSchedulerState is a worker's answer to MasterChanged: it is
 // reconciled like a re-registration. Loop-only.
 func (m *Master) workerSchedulerState(r request, st *api.WorkerSchedulerState) {
+	m.reasonsStale = true
 	w := m.workers[st.WorkerID]
 	if w == nil {
 		m.sendTo(r.from.Host, &api.ReconnectWorker{MasterURL: m.opts.URL})

@@ -33,7 +33,8 @@ func (w *Worker) cleanupOld(now time.Time) {
 			if err != nil || !meta.Ended {
 				continue
 			}
-			fi, err := os.Stat(filepath.Join(dir, appMetaFile))
+			// The rename that marked it ended is the directory's last change.
+			fi, err := os.Stat(dir)
 			if err != nil || now.Sub(fi.ModTime()) < ttl {
 				continue
 			}
