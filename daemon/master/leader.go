@@ -56,6 +56,7 @@ func (m *Master) lead(term *recovery.Term) {
 	now := time.Now()
 	m.term, m.epoch = term, term.Epoch
 	m.termEpoch.Store(term.Epoch)
+	m.curTerm.Store(term)
 	m.state = api.MasterRecovering
 	m.ids = api.NewAppIDs(now)
 	m.log.Info("master is the leader; recovering", "url", m.opts.URL, "epoch", m.epoch)
@@ -181,6 +182,7 @@ func (m *Master) stepDown(why string) {
 	m.log.Warn("master stepping down", "url", m.opts.URL, "epoch", m.epoch, "reason", why)
 	m.state = api.MasterStandby
 	m.termEpoch.Store(0)
+	m.curTerm.Store(nil)
 	term := m.term
 	m.term = nil
 	m.reset()

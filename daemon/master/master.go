@@ -79,6 +79,10 @@ type Master struct {
 	// termEpoch mirrors epoch for readers off the loop (event streams); 0
 	// while standby.
 	termEpoch atomic.Uint64
+	// curTerm mirrors term for the committer, which must not write a
+	// batch of a term that has ended: a new term reloads the store, and an
+	// old batch written after that would undo newer state.
+	curTerm atomic.Pointer[recovery.Term]
 
 	commitMu     sync.Mutex
 	commitQueue  []commit

@@ -56,12 +56,30 @@ func (m *Master) commitLoop(ctx context.Context) {
 		if len(queued) == 0 {
 			continue
 		}
+		// Only the current term's changes are written; the others are
+		// failed (their continuations would not run anyway).
+		cur := m.curTerm.Load()
+		var stale []commit
 		merged := &recovery.Batch{}
+		live := queued[:0]
 		for _, c := range queued {
+			if c.term != cur || cur == nil {
+				stale = append(stale, c)
+				continue
+			}
 			merged.Merge(c.batch)
+			live = append(live, c)
 		}
-		err := m.opts.Store.Commit(ctx, merged)
-		m.post(func() { m.committed(queued, err) })
+		var err error
+		if len(live) > 0 {
+			err = m.opts.Store.Commit(ctx, merged)
+		}
+		m.post(func() {
+			m.abandon(stale)
+			if len(live) > 0 {
+				m.committed(live, err)
+			}
+		})
 	}
 }
 
@@ -88,6 +106,16 @@ func (m *Master) committed(batch []commit, err error) {
 			c.then()
 		case c.fail != nil:
 			c.fail(fmt.Errorf("leadership changed before the change was acknowledged"))
+		}
+	}
+}
+
+// abandon fails the continuations of changes never written because their
+// term ended. Loop-only.
+func (m *Master) abandon(stale []commit) {
+	for _, c := range stale {
+		if c.fail != nil {
+			c.fail(fmt.Errorf("leadership changed before the change was recorded"))
 		}
 	}
 }
