@@ -27,6 +27,7 @@ type Master struct {
 	restLn net.Listener
 	master *master.Master
 	url    string
+	rec    *recoveryParts
 }
 
 // NewMaster binds the master's listeners (aloha.master.host/port and
@@ -53,6 +54,10 @@ func NewMaster(conf *config.Conf, log *slog.Logger) (*Master, error) {
 	if err != nil {
 		return fail(fmt.Errorf("master: %w", err))
 	}
+	s.rec, err = openRecovery(conf, s.url, log)
+	if err != nil {
+		return fail(err)
+	}
 	kinds := app.NewRegistry().Names()
 	for name := range conf.KindTemplates() {
 		kinds = append(kinds, name)
@@ -68,6 +73,8 @@ func NewMaster(conf *config.Conf, log *slog.Logger) (*Master, error) {
 		Kinds:                 kinds,
 		Version:               buildinfo.Version,
 		RecoveryMode:          conf.String(config.RecoveryMode),
+		Store:                 s.rec.store,
+		Elector:               s.rec.elector,
 	})
 	if err != nil {
 		return fail(err)
@@ -99,6 +106,9 @@ func (s *Master) close() {
 	if s.node != nil {
 		s.node.Close()
 	}
+	if s.rec != nil {
+		s.rec.close()
+	}
 }
 
 // Run serves until ctx is done or the master fails.
@@ -122,5 +132,6 @@ func (s *Master) Run(ctx context.Context) error {
 	err := s.master.Run(ctx)
 	cancel()
 	wg.Wait()
+	s.rec.close()
 	return err
 }

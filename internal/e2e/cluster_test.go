@@ -52,8 +52,8 @@ func TestWorkerKilledWithSIGKILL(t *testing.T) {
 	// directory re-attaches them and the master, which has moved on, has
 	// them killed.
 	for _, pid := range orphans {
-		if err := syscall.Kill(pid, 0); err != nil {
-			t.Fatalf("orphan %d already gone: %v", pid, err)
+		if len(liveInGroup(pid)) == 0 {
+			t.Fatalf("orphan %d already gone", pid)
 		}
 	}
 	startWorker(t, doomedDir, url, "-c", "2")
@@ -88,14 +88,43 @@ func readPid(t *testing.T, dir string) int {
 	return pid
 }
 
-func waitGone(t *testing.T, pid int) {
+// waitGone waits until no live process is left in the group pgid.
+// Zombies count as gone: they run nothing, and the init of a container
+// may take its time reaping orphans.
+func waitGone(t *testing.T, pgid int) {
 	t.Helper()
 	testutil.WaitFor(t, 30*time.Second, func() error {
-		if err := syscall.Kill(-pid, 0); !errors.Is(err, syscall.ESRCH) {
-			return fmt.Errorf("process group %d still alive", pid)
+		if live := liveInGroup(pgid); len(live) > 0 {
+			return fmt.Errorf("process group %d still has live processes %v", pgid, live)
 		}
 		return nil
 	})
+}
+
+// liveInGroup lists the processes of group pgid that are not zombies.
+func liveInGroup(pgid int) []int {
+	entries, _ := os.ReadDir("/proc")
+	var live []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// Fields after the command (which may hold spaces) start after ")".
+		rest := string(b[strings.LastIndexByte(string(b), ')')+2:])
+		f := strings.Fields(rest)
+		if len(f) < 3 || f[0] == "Z" || f[0] == "X" {
+			continue
+		}
+		if g, _ := strconv.Atoi(f[2]); g == pgid {
+			live = append(live, pid)
+		}
+	}
+	return live
 }
 
 func TestLocalRunsApplications(t *testing.T) {
