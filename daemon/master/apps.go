@@ -146,11 +146,18 @@ func (m *Master) unqueue(a *app) {
 
 // appStateChanged applies a worker's report about a run. Reports about an
 // older run or from a worker the run is not placed on are stale and
-// ignored. Loop-only.
-func (m *Master) appStateChanged(c *api.AppStateChanged) {
+// ignored.
+//
+// The report is acknowledged only once the change is durable: a worker
+// forgets a run's outcome once acknowledged, so a new leader must find it
+// in the store. Loop-only.
+func (m *Master) appStateChanged(r request, c *api.AppStateChanged) {
 	a := m.apps[c.AppID]
 	if a == nil || a.info.Run != c.Run || a.worker == nil || a.worker.info.ID != c.WorkerID || a.info.State.IsFinal() {
 		m.log.Debug("ignoring a stale application report", "app", c.AppID, "run", c.Run, "worker", c.WorkerID, "state", c.State)
+		// Still answered after earlier commits: the report may repeat one
+		// whose change is on its way to the store.
+		m.persistReply(&recovery.Batch{}, r, func() (any, error) { return nil, nil })
 		return
 	}
 	now := time.Now()
@@ -167,7 +174,7 @@ func (m *Master) appStateChanged(c *api.AppStateChanged) {
 	}
 	b := &recovery.Batch{}
 	b.PutApp(a.info)
-	m.persist(b, func() {})
+	m.persistReply(b, r, func() (any, error) { return nil, nil })
 }
 
 // runEnded handles the end of a run: a failed run may be restarted under

@@ -50,8 +50,7 @@ func (m *Master) handle(r request) {
 	case *api.Heartbeat:
 		m.heartbeat(r, b)
 	case *api.AppStateChanged:
-		m.appStateChanged(b)
-		r.reply(nil, nil)
+		m.appStateChanged(r, b)
 	case *api.WorkerSchedulerState:
 		m.workerSchedulerState(r, b)
 	case *api.SubmitApp:

@@ -241,7 +241,11 @@ func (m *Master) workerSchedulerState(r request, st *api.WorkerSchedulerState) {
 	m.reconcile(w, st.Apps, now)
 	m.scheduleDue = true
 	m.maybeCompleteRecovery()
-	r.reply(nil, nil)
+	// Answered once what reconcile recorded is durable: the worker then
+	// forgets the outcomes it reported.
+	b := &recovery.Batch{}
+	b.PutWorker(w.snapshot())
+	m.persistReply(b, r, func() (any, error) { return nil, nil })
 }
 
 func kindSet(kinds []string) map[string]bool {

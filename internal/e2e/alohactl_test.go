@@ -20,7 +20,10 @@ import (
 	"github.com/alohasched/aloha/internal/testutil"
 )
 
-var appIDRe = regexp.MustCompile(`app-\d{14}-\d{4,}`)
+// ctlAppID matches an application id.
+const ctlAppID = `app-\d{14}-\d{4,}`
+
+var ctlAppIDRe = regexp.MustCompile(ctlAppID)
 
 // ctl runs the built alohactl against one master, with an environment
 // cleared of the caller's ALOHA_* and NO_COLOR variables plus env.
@@ -36,35 +39,23 @@ func (c ctl) command(ctx context.Context, args ...string) *exec.Cmd {
 	}
 	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "alohactl"), args...)
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "ALOHA_") && !strings.HasPrefix(kv, "NO_COLOR=") {
+		if !strings.HasPrefix(kv, "ALOHA_") && !strings.HasPrefix(kv, "NO_COLOR=") && !strings.HasPrefix(kv, "GORACE=") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
+	// A race-enabled binary otherwise sleeps a second when it exits.
+	cmd.Env = append(cmd.Env, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	cmd.Env = append(cmd.Env, c.env...)
 	return cmd
 }
 
 // run runs alohactl to its end and returns its stdout, stderr and exit
-// code. Its output is no terminal, so it must hold no ANSI escape.
+// code.
 func (c ctl) run(args ...string) (string, string, int) {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := c.command(ctx, args...)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	code := 0
-	if err := cmd.Run(); err != nil {
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) {
-			c.t.Fatalf("alohactl %q: %v", args, err)
-		}
-		code = ee.ExitCode()
-	}
-	if s := out.String() + errOut.String(); strings.Contains(s, "\x1b[") {
-		c.t.Errorf("alohactl %q wrote ANSI escapes to a pipe: %q", args, s)
-	}
-	return out.String(), errOut.String(), code
+	p := c.start(args...)
+	code := p.exit()
+	return p.out.String(), p.errOut.String(), code
 }
 
 // ok runs alohactl, which must succeed, and returns its stdout.
@@ -115,31 +106,29 @@ func (c ctl) waitState(id string, state api.AppState) api.AppInfo {
 	return info
 }
 
-// ctlProc is an alohactl left running (submit --wait, logs -f, events -f).
+// ctlProc is a running alohactl.
 type ctlProc struct {
-	t            *testing.T
-	cmd          *exec.Cmd
-	out, errOut  *syncBuffer
-	done         chan struct{}
-	code         int
-	args         []string
-	cancelOnDone context.CancelFunc
+	t           *testing.T
+	cmd         *exec.Cmd
+	args        []string
+	out, errOut *syncBuffer
+	done        chan struct{}
+	code        int
 }
 
 // start runs alohactl in the background; it is killed when the test ends.
+// Its output is no terminal, so it must hold no ANSI escape.
 func (c ctl) start(args ...string) *ctlProc {
 	c.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &ctlProc{t: c.t, cmd: c.command(ctx, args...), out: &syncBuffer{}, errOut: &syncBuffer{}, done: make(chan struct{}), args: args, cancelOnDone: cancel}
+	p := &ctlProc{t: c.t, cmd: c.command(ctx, args...), args: args, out: &syncBuffer{}, errOut: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.errOut
 	if err := p.cmd.Start(); err != nil {
 		c.t.Fatalf("start alohactl %q: %v", args, err)
 	}
 	go func() {
-		err := p.cmd.Wait()
-		p.code = 0
 		var ee *exec.ExitError
-		if errors.As(err, &ee) {
+		if err := p.cmd.Wait(); errors.As(err, &ee) {
 			p.code = ee.ExitCode()
 		}
 		close(p.done)
@@ -147,6 +136,9 @@ func (c ctl) start(args ...string) *ctlProc {
 	c.t.Cleanup(func() {
 		cancel() // SIGKILL, if it still runs
 		<-p.done
+		if out := p.out.String() + p.errOut.String(); strings.Contains(out, "\x1b[") {
+			c.t.Errorf("alohactl %q wrote ANSI escapes to a pipe: %q", args, out)
+		}
 		if c.t.Failed() {
 			c.t.Logf("alohactl %q:\nstdout:\n%s\nstderr:\n%s", args, p.out.String(), p.errOut.String())
 		}
@@ -185,33 +177,62 @@ func (p *ctlProc) exit() int {
 	}
 }
 
-// startLocalCluster runs alohad local with two workers and returns the
+// sweepCtlApps kills, when the test ends and after its daemons, every
+// application process still running under dir: applications run in
+// process groups of their own, so killing a worker leaves them behind.
+// A pid counts only if its start time is the one the pid file recorded.
+func sweepCtlApps(t *testing.T, dir string) {
+	t.Cleanup(func() {
+		filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.Name() != "app.pid" {
+				return nil
+			}
+			var pid int
+			var start string
+			b, _ := os.ReadFile(path)
+			if n, _ := fmt.Sscan(string(b), &pid, &start); n != 2 || pid <= 0 {
+				return nil
+			}
+			stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+			if i := bytes.LastIndexByte(stat, ')'); i >= 0 {
+				if f := strings.Fields(string(stat[i+1:])); len(f) > 19 && f[19] == start {
+					syscall.Kill(-pid, syscall.SIGKILL)
+				}
+			}
+			return nil
+		})
+	})
+}
+
+// startCtlLocal runs alohad local with two workers and returns the
 // master's URL.
-func startLocalCluster(t *testing.T) string {
+func startCtlLocal(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
+	sweepCtlApps(t, dir)
 	l := start(t, dir, nil, "alohad", "local", "-p", "0", "--rest-port", "0", "--workers", "2", "--cores", "2", "--memory", "1g", "--work-dir", filepath.Join(dir, "work"))
 	url := l.waitLog(`msg="master listening" url=(aloha://127\.0\.0\.1:\d+)`)[1]
 	l.waitLog(`(?s)Successfully registered.*Successfully registered`)
 	return url
 }
 
-// clusterWorker is a worker started by startCluster.
-type clusterWorker struct {
+// ctlWorker is a worker started by startCtlCluster.
+type ctlWorker struct {
 	p    *proc
 	dir  string // its work directory
 	addr string // host:port
 }
 
-// startCluster runs a master and two workers as separate processes and
+// startCtlCluster runs a master and two workers as separate processes and
 // returns the master's URL and the workers.
-func startCluster(t *testing.T, masterFlags ...string) (string, []clusterWorker) {
+func startCtlCluster(t *testing.T, masterFlags ...string) (string, []ctlWorker) {
 	t.Helper()
 	dir := t.TempDir()
+	sweepCtlApps(t, dir)
 	_, url, _ := startMaster(t, dir, masterFlags...)
-	var workers []clusterWorker
+	var workers []ctlWorker
 	for _, name := range []string{"w1", "w2"} {
-		w := clusterWorker{dir: filepath.Join(dir, name)}
+		w := ctlWorker{dir: filepath.Join(dir, name)}
 		w.p = startWorker(t, w.dir, url, "-c", "2", "-m", "1g")
 		w.addr = w.p.waitLog(`msg="worker listening" addr=(\S+)`)[1]
 		workers = append(workers, w)
@@ -220,16 +241,16 @@ func startCluster(t *testing.T, masterFlags ...string) (string, []clusterWorker)
 }
 
 func TestAlohactlCommandsLocal(t *testing.T) {
-	exerciseCommands(t, ctl{t: t, master: startLocalCluster(t)})
+	exerciseCtlCommands(t, ctl{t: t, master: startCtlLocal(t)})
 }
 
 func TestAlohactlCommandsMasterAndWorkers(t *testing.T) {
-	url, _ := startCluster(t)
-	exerciseCommands(t, ctl{t: t, master: url})
+	url, _ := startCtlCluster(t)
+	exerciseCtlCommands(t, ctl{t: t, master: url})
 }
 
-// exerciseCommands runs every command in table and JSON form.
-func exerciseCommands(t *testing.T, c ctl) {
+// exerciseCtlCommands runs every command in table and JSON form.
+func exerciseCtlCommands(t *testing.T, c ctl) {
 	out := c.ok("version")
 	if !strings.HasPrefix(out, "alohactl ") || !strings.Contains(out, "master ") || !strings.Contains(out, c.master) {
 		t.Errorf("version = %q, want alohactl's and the master's", out)
@@ -254,7 +275,7 @@ func exerciseCommands(t *testing.T, c ctl) {
 	}
 
 	id := strings.TrimSpace(c.ok("submit", "-n", "greet", "-m", "64", "--env", "WHO=world", "--label", "team=data", "--", "echo hello $WHO; echo 'to stderr' >&2; echo bye"))
-	if !appIDRe.MatchString(id) || appIDRe.FindString(id) != id {
+	if !ctlAppIDRe.MatchString(id) || ctlAppIDRe.FindString(id) != id {
 		t.Fatalf("submit printed %q, want an application id", id)
 	}
 	info := c.waitState(id, api.AppFinished)
@@ -287,7 +308,7 @@ func exerciseCommands(t *testing.T, c ctl) {
 	if got := c.ok("logs", "--stderr", "--tail", "1", id); got != "to stderr\n" {
 		t.Errorf("logs --stderr --tail 1 = %q", got)
 	}
-	lines := jsonLines(t, c.ok("-o", "json", "logs", id))
+	lines := ctlJSONLines(t, c.ok("-o", "json", "logs", id))
 	if len(lines) != 2 || lines[0]["type"] != "Output" || lines[0]["appId"] != id || lines[0]["stream"] != "stdout" || lines[1]["line"] != "bye" {
 		t.Errorf("logs -o json = %v", lines)
 	}
@@ -323,7 +344,7 @@ func exerciseCommands(t *testing.T, c ctl) {
 		t.Errorf("events =\n%s", out)
 	}
 	var seen []string
-	for _, e := range jsonLines(t, c.ok("-o", "json", "events")) {
+	for _, e := range ctlJSONLines(t, c.ok("-o", "json", "events")) {
 		if e["appId"] == victim {
 			seen = append(seen, e["state"].(string))
 		}
@@ -333,8 +354,8 @@ func exerciseCommands(t *testing.T, c ctl) {
 	}
 }
 
-// jsonLines decodes one JSON object per line.
-func jsonLines(t *testing.T, s string) []map[string]any {
+// ctlJSONLines decodes one JSON object per line.
+func ctlJSONLines(t *testing.T, s string) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	for _, line := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
@@ -351,7 +372,7 @@ func jsonLines(t *testing.T, s string) []map[string]any {
 // its exit status when FAILED, 137 when KILLED; its stdout is the
 // application's stdout.
 func TestAlohactlSubmitWaitExitCodes(t *testing.T) {
-	url, _ := startCluster(t)
+	url, _ := startCtlCluster(t)
 	c := ctl{t: t, master: url}
 	out, errOut, code := c.run("submit", "--wait", "-m", "64", "--", "echo one; echo two")
 	if code != 0 || out != "one\ntwo\n" || !regexp.MustCompile(`app-\S+ RUNNING: .*\n.*app-\S+ FINISHED: exited with status 0\n$`).MatchString(errOut) {
@@ -362,7 +383,7 @@ func TestAlohactlSubmitWaitExitCodes(t *testing.T) {
 		t.Errorf("submit --wait (exit 3) = exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 
-	lines := jsonLines(t, c.ok("-o", "json", "submit", "--wait", "-m", "64", "--", "echo json"))
+	lines := ctlJSONLines(t, c.ok("-o", "json", "submit", "--wait", "-m", "64", "--", "echo json"))
 	var states []string
 	var output []string
 	for _, l := range lines[1:] {
@@ -373,13 +394,13 @@ func TestAlohactlSubmitWaitExitCodes(t *testing.T) {
 			output = append(output, l["line"].(string))
 		}
 	}
-	if !appIDRe.MatchString(fmt.Sprint(lines[0]["id"])) || strings.Join(states, " ") != "SUBMITTED LAUNCHING RUNNING FINISHED" || strings.Join(output, "|") != "json" {
+	if !ctlAppIDRe.MatchString(fmt.Sprint(lines[0]["id"])) || strings.Join(states, " ") != "SUBMITTED LAUNCHING RUNNING FINISHED" || strings.Join(output, "|") != "json" {
 		t.Errorf("submit --wait -o json = %v", lines)
 	}
 
 	w := c.start("submit", "--wait", "-m", "64", "--", "echo ready; sleep 600")
 	w.waitOut(w.out, "ready\n")
-	id := w.waitOut(w.errOut, `(app-\S+) RUNNING`)[1]
+	id := w.waitOut(w.errOut, `(`+ctlAppID+`) RUNNING`)[1]
 	c.ok("kill", id)
 	if code := w.exit(); code != 137 || !strings.HasSuffix(w.errOut.String(), "alohactl: "+id+" KILLED: killed on request\n") {
 		t.Errorf("submit --wait killed from another alohactl = exit %d, stderr %q", code, w.errOut.String())
@@ -389,19 +410,18 @@ func TestAlohactlSubmitWaitExitCodes(t *testing.T) {
 // submit --wait --supervise follows the application when its worker is
 // lost and it is relaunched under a new id.
 func TestAlohactlSubmitWaitFollowsRelaunch(t *testing.T) {
-	url, workers := startCluster(t, "-Daloha.worker.timeout=2s")
+	url, workers := startCtlCluster(t, "-Daloha.worker.timeout=2s")
 	c := ctl{t: t, master: url}
 	w := c.start("submit", "--wait", "--supervise", "-m", "64", "--", "echo ready; sleep 600")
-	id := w.waitOut(w.errOut, `(app-\S+) RUNNING`)[1]
+	id := w.waitOut(w.errOut, `(`+ctlAppID+`) RUNNING`)[1]
 	w.waitOut(w.out, "ready\n")
 	info := c.status(id)
 	for _, cw := range workers {
 		if cw.addr == info.WorkerAddr {
-			readPid(t, filepath.Join(cw.dir, id)) // the app outlives its worker: killed when the test ends
-			cw.p.kill9WorkerOnly()
+			cw.p.kill9WorkerOnly() // its application runs on, until sweepCtlApps
 		}
 	}
-	newID := w.waitOut(w.errOut, id+` relaunched as (app-\S+)`)[1]
+	newID := w.waitOut(w.errOut, id+` RELAUNCHING: relaunched as (`+ctlAppID+`)`)[1]
 	w.waitOut(w.errOut, newID+` RUNNING`)
 	w.waitOut(w.out, "ready\nready\n")
 	c.ok("kill", newID)
@@ -413,7 +433,7 @@ func TestAlohactlSubmitWaitFollowsRelaunch(t *testing.T) {
 // logs -f prints what the application writes after it started and
 // returns when the application ends.
 func TestAlohactlLogsFollow(t *testing.T) {
-	c := ctl{t: t, master: startLocalCluster(t)}
+	c := ctl{t: t, master: startCtlLocal(t)}
 	gate := filepath.Join(t.TempDir(), "go")
 	id := strings.TrimSpace(c.ok("submit", "-m", "64", "--", "echo before; while [ ! -e "+gate+" ]; do sleep 0.05; done; echo after 1; echo after 2"))
 	c.waitState(id, api.AppRunning)
@@ -429,7 +449,7 @@ func TestAlohactlLogsFollow(t *testing.T) {
 	}
 	var got []string
 	if code := j.exit(); code == 0 {
-		for _, l := range jsonLines(t, j.out.String()) {
+		for _, l := range ctlJSONLines(t, j.out.String()) {
 			got = append(got, fmt.Sprint(l["line"]))
 		}
 	}
@@ -441,7 +461,7 @@ func TestAlohactlLogsFollow(t *testing.T) {
 // events -f sees an application's whole life as it happens and stops
 // when interrupted.
 func TestAlohactlEventsFollow(t *testing.T) {
-	c := ctl{t: t, master: startLocalCluster(t)}
+	c := ctl{t: t, master: startCtlLocal(t)}
 	ev := c.start("-o", "json", "events", "-f")
 	table := c.start("events", "-f")
 	gate := filepath.Join(t.TempDir(), "go")
@@ -453,7 +473,7 @@ func TestAlohactlEventsFollow(t *testing.T) {
 	ev.waitOut(ev.out, `"appId":"`+id+`","state":"FINISHED"`)
 	table.waitOut(table.out, `AppStateChanged\s+`+id+`\s+FINISHED`)
 	var states []string
-	for _, e := range jsonLines(t, ev.out.String()) {
+	for _, e := range ctlJSONLines(t, ev.out.String()) {
 		if e["appId"] == id {
 			states = append(states, e["state"].(string))
 		}
@@ -483,7 +503,7 @@ func TestAlohactlErrors(t *testing.T) {
 	none.fails(1, noMaster, "--timeout", "1s", "list")
 	ctl{t: t, env: []string{"ALOHA_MASTER=" + nobody}}.fails(1, noMaster, "--timeout", "1s", "workers")
 
-	c := ctl{t: t, master: startLocalCluster(t)}
+	c := ctl{t: t, master: startCtlLocal(t)}
 	const unknown = "app-20990101000000-0000"
 	for _, cmd := range []string{"status", "kill", "logs"} {
 		c.fails(1, `^alohactl: no application `+unknown+` \(check the id with alohactl list\)\n$`, cmd, unknown)
@@ -523,13 +543,11 @@ func TestAlohactlColour(t *testing.T) {
 	if _, err := exec.LookPath("script"); err != nil {
 		t.Skip("script(1) is needed to give alohactl a terminal")
 	}
-	c := ctl{t: t, master: startLocalCluster(t)}
+	c := ctl{t: t, master: startCtlLocal(t)}
 	onTTY := func(env string, args ...string) string {
-		line := filepath.Join(binDir, "alohactl") + " --master " + c.master + " " + strings.Join(args, " ")
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		cmd := c.command(ctx)
-		cmd.Path, cmd.Args = "/usr/bin/env", []string{"env", env, "script", "-qec", line, "/dev/null"}
+		line := strings.Join(append([]string{filepath.Join(binDir, "alohactl"), "--master", c.master}, args...), " ")
+		cmd := exec.Command("script", "-qec", line, "/dev/null")
+		cmd.Env = append(c.command(context.Background()).Env, env)
 		out, err := cmd.Output()
 		if err != nil {
 			t.Fatalf("%s on a terminal: %v: %s", line, err, out)

@@ -106,7 +106,7 @@ func TestLeaderKilledDuringBurst(t *testing.T) {
 }
 
 func leaderKilledDuringBurst(t *testing.T, mode string) {
-	h := startHA(t, mode, 2, "-Daloha.worker.timeout=5s")
+	h := startHA(t, mode, 2, "-Daloha.worker.timeout=5s", "-Daloha.deploy.retainedApplications=1000")
 	first := h.leader()
 	var workDirs []string
 	for i := range 2 {
@@ -156,8 +156,10 @@ func leaderKilledDuringBurst(t *testing.T, mode string) {
 		t.Fatalf("only %d of %d submissions acknowledged", len(acked), total)
 	}
 	// Every acknowledged application reaches one final state: FINISHED.
-	testutil.WaitFor(t, 3*time.Minute, func() error {
-		apps, err := c.List(ctx, api.ListAppsRequest{})
+	testutil.WaitFor(t, 2*time.Minute, func() error {
+		lctx, lcancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer lcancel()
+		apps, err := c.List(lctx, api.ListAppsRequest{})
 		if err != nil {
 			return err
 		}
@@ -315,4 +317,3 @@ func waitClientState(t *testing.T, c *client.Client, id string, want api.AppStat
 	})
 	return info
 }
-
