@@ -28,6 +28,9 @@ const (
 	// CodeStaleEpoch: an order from a leadership term older than the
 	// newest the worker has seen.
 	CodeStaleEpoch = "stale_epoch"
+	// CodeStaleSession: an order of a registration session the worker has
+	// since replaced.
+	CodeStaleSession = "stale_session"
 )
 
 // RunningApp is an application a worker runs, as it reports it when it
@@ -59,6 +62,8 @@ type RegisterWorker struct {
 	// Kinds are the application kinds the worker can run.
 	Kinds []string     `msgpack:"kinds"`
 	Apps  []RunningApp `msgpack:"apps,omitempty"`
+	// Session numbers the worker's registrations; see LaunchApp.Session.
+	Session uint64 `msgpack:"session"`
 }
 
 // WorkerRegistered accepts a registration.
@@ -89,6 +94,8 @@ type AppStateChanged struct {
 type WorkerSchedulerState struct {
 	WorkerID string       `msgpack:"workerId"`
 	Apps     []RunningApp `msgpack:"apps,omitempty"`
+	// Session starts a new registration session, as RegisterWorker does.
+	Session uint64 `msgpack:"session"`
 }
 
 // --- master -> worker ---
@@ -106,19 +113,28 @@ type MasterChanged struct {
 }
 
 // LaunchApp orders a worker to start an application.
+//
+// Session is the worker's registration session the order belongs to: a
+// worker starts a new session with every RegisterWorker or
+// WorkerSchedulerState it sends, and refuses orders of an older one. A
+// report that omits a launch still in flight therefore cannot lead to
+// the application running twice: the master takes the omission as final,
+// and the in-flight order is refused when it arrives.
 type LaunchApp struct {
-	Epoch uint64  `msgpack:"epoch"`
-	AppID string  `msgpack:"appId"`
-	Run   int     `msgpack:"run"`
-	Spec  AppSpec `msgpack:"spec"`
+	Epoch   uint64  `msgpack:"epoch"`
+	Session uint64  `msgpack:"session"`
+	AppID   string  `msgpack:"appId"`
+	Run     int     `msgpack:"run"`
+	Spec    AppSpec `msgpack:"spec"`
 }
 
 // KillApp orders a worker to kill an application.
 type KillApp struct {
-	Epoch  uint64 `msgpack:"epoch"`
-	AppID  string `msgpack:"appId"`
-	Run    int    `msgpack:"run"`
-	Reason string `msgpack:"reason,omitempty"`
+	Epoch   uint64 `msgpack:"epoch"`
+	Session uint64 `msgpack:"session"`
+	AppID   string `msgpack:"appId"`
+	Run     int    `msgpack:"run"`
+	Reason  string `msgpack:"reason,omitempty"`
 }
 
 // --- client -> master ---

@@ -111,14 +111,15 @@ func (m *Master) kill(r request, req *api.KillAppRequest) {
 		resp.Message = "Application " + a.info.ID + " killed"
 	default:
 		a.killRequested = true
-		order := &api.KillApp{Epoch: m.epoch, AppID: a.info.ID, Run: a.info.Run, Reason: "killed on request"}
-		out := a.worker.out
+		w, run := a.worker, a.info.Run
 		resp.Message = "Kill request for " + a.info.ID + " submitted"
 		resp.State = a.info.State
 		// Orders leave in persist order, so this kill cannot overtake the
 		// launch it cancels.
 		m.persistReply(&recovery.Batch{}, r, func() (any, error) {
-			out.send(order)
+			if a.worker == w && a.info.Run == run && w.out != nil {
+				w.out.send(&api.KillApp{Epoch: m.epoch, Session: w.session, AppID: a.info.ID, Run: run, Reason: "killed on request"})
+			}
 			return resp, nil
 		})
 		return
@@ -341,9 +342,14 @@ func (m *Master) schedule() {
 		w.take(a)
 		m.setAppState(a, api.AppLaunching, "launching on "+w.info.ID, now)
 		b.PutApp(a.info)
-		order := &api.LaunchApp{Epoch: m.epoch, AppID: a.info.ID, Run: a.info.Run, Spec: a.info.Spec}
-		out := w.out
-		launches = append(launches, func() { out.send(order) })
+		app, run := a, a.info.Run
+		launches = append(launches, func() {
+			// Sent only if the placement still stands: a re-registration
+			// may have counted the launch lost meanwhile.
+			if app.worker == w && app.info.Run == run && app.info.State == api.AppLaunching && w.out != nil {
+				w.out.send(&api.LaunchApp{Epoch: m.epoch, Session: w.session, AppID: app.info.ID, Run: run, Spec: app.info.Spec})
+			}
+		})
 	}
 	m.reasonsStale, m.unreasoned = false, 0
 	for i := len(still); i < len(m.waiting); i++ {

@@ -47,6 +47,9 @@ type worker struct {
 	// connected tracks the worker's connection, so that a restarted
 	// worker on the same address can replace a departed one at once.
 	connected bool
+	// session is the worker's current registration session; orders carry
+	// it (see api.LaunchApp).
+	session uint64
 }
 
 func (w *worker) slot() slot {

@@ -50,6 +50,7 @@ func (m *Master) registerWorker(r request, reg *api.RegisterWorker) {
 	w.info.Kinds = reg.Kinds
 	w.kinds = kindSet(reg.Kinds)
 	w.connected = true
+	w.session = reg.Session
 	if replaced != nil {
 		m.retireWorker(replaced, w, "replaced by "+reg.ID+" at the same address", now)
 	}
@@ -93,12 +94,16 @@ func (m *Master) reconcile(w *worker, running []api.RunningApp, now time.Time) {
 		if a == nil || a.info.State.IsFinal() || a.info.Run != ra.Run || (a.worker != nil && a.worker != w) || a.worker == nil {
 			m.ids.Observe(ra.AppID)
 			m.log.Warn("killing an application the master does not know on this worker", "worker", w.info.ID, "app", ra.AppID, "run", ra.Run)
-			w.out.send(&api.KillApp{Epoch: m.epoch, AppID: ra.AppID, Run: ra.Run, Reason: "unknown to the master"})
+			w.out.send(&api.KillApp{Epoch: m.epoch, Session: w.session, AppID: ra.AppID, Run: ra.Run, Reason: "unknown to the master"})
 			continue
 		}
 		if a.info.State == api.AppLaunching || a.info.State == api.AppUnknown {
 			a.info.StartedAt = ra.StartedAt
 			m.setAppState(a, api.AppRunning, "running on "+w.info.ID, now)
+		}
+		if a.killRequested {
+			// A kill sent in an older session was refused: send it again.
+			w.out.send(&api.KillApp{Epoch: m.epoch, Session: w.session, AppID: a.info.ID, Run: a.info.Run, Reason: "killed on request"})
 		}
 	}
 	for id, a := range w.apps {
@@ -238,6 +243,7 @@ func (m *Master) workerSchedulerState(r request, st *api.WorkerSchedulerState) {
 	w.info.State = api.WorkerAlive
 	w.info.LastHeartbeat = now
 	w.connected = true
+	w.session = st.Session
 	m.reconcile(w, st.Apps, now)
 	m.scheduleDue = true
 	m.maybeCompleteRecovery()

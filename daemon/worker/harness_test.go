@@ -64,6 +64,7 @@ type fakeMaster struct {
 	changed chan struct{}
 	refuse  string
 	refused int
+	session uint64 // the worker's session, from its last registration
 }
 
 func newFakeMaster(t *testing.T) *fakeMaster {
@@ -79,12 +80,14 @@ func newFakeMaster(t *testing.T) *fakeMaster {
 				return nil, &wire.RemoteError{Code: api.CodeRefused, Message: fm.refuse}
 			}
 			fm.regs = append(fm.regs, b)
+			fm.session = b.Session
 			fm.worker = wire.Address{Host: m.From.Host, Name: api.WorkerEndpoint}
 			return &api.WorkerRegistered{MasterURL: fm.url(), Epoch: fm.epoch, HeartbeatInterval: 50 * time.Millisecond}, nil
 		case *api.AppStateChanged:
 			fm.reports = append(fm.reports, b)
 		case *api.WorkerSchedulerState:
 			fm.states = append(fm.states, b)
+			fm.session = b.Session
 		case *api.Heartbeat:
 			fm.hbs++
 		}
@@ -113,9 +116,22 @@ func (fm *fakeMaster) workerAddr() wire.Address {
 	return fm.worker
 }
 
-// order sends an order to the worker and returns its answer.
+// order sends an order to the worker and returns its answer. Orders
+// that name no session get the worker's current one.
 func (fm *fakeMaster) order(body any) error {
 	fm.t.Helper()
+	fm.mu.Lock()
+	switch o := body.(type) {
+	case *api.LaunchApp:
+		if o.Session == 0 {
+			o.Session = fm.session
+		}
+	case *api.KillApp:
+		if o.Session == 0 {
+			o.Session = fm.session
+		}
+	}
+	fm.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err := fm.node.Ask(ctx, fm.workerAddr(), body)

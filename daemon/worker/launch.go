@@ -42,6 +42,9 @@ func (w *Worker) launch(l *api.LaunchApp) error {
 	if err := w.checkEpoch(l.Epoch, "launch of "+l.AppID); err != nil {
 		return err
 	}
+	if err := w.checkSession(l.Session, "launch of "+l.AppID); err != nil {
+		return err
+	}
 	if !api.ValidAppID(l.AppID) {
 		return fmt.Errorf("launch: %q is not an application id", l.AppID)
 	}
@@ -136,6 +139,9 @@ func (w *Worker) watch(r *run) {
 // kill stops a run on the master's order. Loop-only.
 func (w *Worker) kill(k *api.KillApp) error {
 	if err := w.checkEpoch(k.Epoch, "kill of "+k.AppID); err != nil {
+		return err
+	}
+	if err := w.checkSession(k.Session, "kill of "+k.AppID); err != nil {
 		return err
 	}
 	r := w.apps[k.AppID]

@@ -76,6 +76,16 @@ func (w *Worker) checkEpoch(epoch uint64, what string) error {
 	return nil
 }
 
+// checkSession refuses orders of a registration session the worker has
+// replaced. Loop-only.
+func (w *Worker) checkSession(session uint64, what string) error {
+	if session != w.session {
+		w.log.Info("refusing an order of an earlier registration session", "order", what, "session", session, "current_session", w.session)
+		return &wire.RemoteError{Code: api.CodeStaleSession, Message: fmt.Sprintf("%s of session %d refused: session %d is current", what, session, w.session)}
+	}
+	return nil
+}
+
 // startRegistration asks every master to accept this worker, in parallel,
 // until one (the leader) does. Loop-only.
 func (w *Worker) startRegistration() {
@@ -86,8 +96,12 @@ func (w *Worker) startRegistration() {
 	w.tryRegister(0)
 }
 
-// tryRegister runs one registration round. Loop-only.
+// tryRegister runs one registration round, unless a new leader's
+// MasterChanged has registered the worker meanwhile. Loop-only.
 func (w *Worker) tryRegister(attempt int) {
+	if !w.registering {
+		return
+	}
 	msg := w.registration()
 	type result struct {
 		master wire.Address
@@ -142,11 +156,14 @@ func (w *Worker) tryRegister(attempt int) {
 }
 
 // registration describes the worker and everything it runs, including
-// runs whose end the master has not acknowledged. Loop-only.
+// runs whose end the master has not acknowledged. It starts a new
+// session: orders still in flight from the old one are refused, since the
+// master decides from this report alone. Loop-only.
 func (w *Worker) registration() *api.RegisterWorker {
+	w.session++
 	return &api.RegisterWorker{
 		ID: w.id, Host: w.host, Port: w.port, Cores: w.opts.Cores, Memory: w.opts.Memory,
-		Kinds: w.opts.Kinds.Names(), Apps: w.report(),
+		Kinds: w.opts.Kinds.Names(), Apps: w.report(), Session: w.session,
 	}
 }
 
@@ -199,7 +216,8 @@ func (w *Worker) masterChanged(from wire.Address, mc *api.MasterChanged) error {
 	w.registered = true
 	w.registering = false
 	w.log.Info("master changed", "master", mc.MasterURL, "epoch", mc.Epoch)
-	state := &api.WorkerSchedulerState{WorkerID: w.id, Apps: w.report()}
+	w.session++
+	state := &api.WorkerSchedulerState{WorkerID: w.id, Apps: w.report(), Session: w.session}
 	to := w.master
 	w.goAttach(func() {
 		ctx, cancel := context.WithTimeout(w.ctx, w.opts.AskTimeout)

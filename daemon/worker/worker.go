@@ -81,6 +81,7 @@ type Worker struct {
 	// Loop-only state.
 	master      wire.Address // current leader; Host empty when none
 	epoch       uint64       // newest leadership term seen
+	session     uint64       // current registration session (api.LaunchApp)
 	registered  bool
 	registering bool
 	hbInterval  time.Duration

@@ -298,3 +298,34 @@ func TestRegistrationRetriesUntilAccepted(t *testing.T) {
 	startWorker(t, fm, t.TempDir(), nil)
 	<-accepted
 }
+
+// An order of a registration session the worker has replaced is refused:
+// a launch in flight when the worker re-registered must not run, since the
+// master counted it lost from the registration's report.
+func TestOrdersOfAnEarlierSessionAreRefused(t *testing.T) {
+	fm := newFakeMaster(t)
+	startWorker(t, fm, t.TempDir(), nil)
+	fm.mu.Lock()
+	old := fm.session
+	fm.mu.Unlock()
+	// The master asks the worker to register again; it starts a new session.
+	if err := fm.order(&api.ReconnectWorker{MasterURL: fm.url()}); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 10*time.Second, func() error {
+		fm.mu.Lock()
+		defer fm.mu.Unlock()
+		if fm.session == old {
+			return errors.New("no new registration yet")
+		}
+		return nil
+	})
+	err := fm.order(&api.LaunchApp{Epoch: fm.epoch, Session: old, AppID: newID(), Run: 1, Spec: shellSpec("true").WithDefaults()})
+	var re *wire.RemoteError
+	if !errors.As(err, &re) || re.Code != api.CodeStaleSession {
+		t.Fatalf("launch of an earlier session = %v, want %s", err, api.CodeStaleSession)
+	}
+	id := newID()
+	fm.launch(id, 1, shellSpec("true"))
+	fm.waitReport(id, api.AppFinished)
+}
