@@ -47,6 +47,10 @@ type RunningApp struct {
 	StartedAt time.Time `msgpack:"startedAt"`
 	ExitCode  *int      `msgpack:"exitCode,omitempty"`
 	Message   string    `msgpack:"message,omitempty"`
+	// LaunchedBy is the id of the worker that launched the run, which
+	// differs from the reporting worker's after a restart on another
+	// port: the master then moves the run to the new worker.
+	LaunchedBy string `msgpack:"launchedBy,omitempty"`
 }
 
 // --- worker -> master ---

@@ -81,6 +81,15 @@ func (m *Master) reconcile(w *worker, running []api.RunningApp, now time.Time) {
 	for _, ra := range running {
 		reported[ra.AppID] = true
 		a := m.apps[ra.AppID]
+		if a != nil && a.worker != nil && a.worker != w && ra.LaunchedBy == a.worker.info.ID && a.info.Run == ra.Run {
+			// The worker that launched it was restarted (on another port)
+			// and re-attached it: the run moves to the new worker.
+			m.log.Info("run re-attached by a restarted worker", "app", a.info.ID, "run", a.info.Run, "from", a.worker.info.ID, "to", w.info.ID)
+			a.worker.release(a)
+			w.take(a)
+			a.worker = w
+			a.info.WorkerID, a.info.WorkerAddr = w.info.ID, w.info.Addr
+		}
 		if ra.State.IsFinal() {
 			// It ended while the master could not be told.
 			if a != nil && a.info.Run == ra.Run && a.worker == w && !a.info.State.IsFinal() {

@@ -191,3 +191,32 @@ func TestRestartedWorkerReplacesDepartedOne(t *testing.T) {
 		t.Fatalf("old worker is %s, want DEAD", w.State)
 	}
 }
+
+// A worker restarted on another port re-attaches the runs of its former
+// self; they move to it instead of being killed as unknown.
+func TestRunsMoveToARestartedWorkerOnAnotherPort(t *testing.T) {
+	tm := startMaster(t, nil)
+	old := newFakeWorker(t, tm, 2, 2048)
+	old.mustRegister()
+	running := tm.submit(t, shell("running"))
+	ended := tm.submit(t, shell("ended"))
+	for range 2 {
+		l := next[*api.LaunchApp](old)
+		old.report(l.AppID, l.Run, api.AppRunning, nil)
+	}
+	tm.waitState(t, running, api.AppRunning)
+	old.node.Close()
+	reborn := newFakeWorker(t, tm, 2, 2048)
+	reborn.id += "-restarted"
+	reborn.mustRegister(
+		api.RunningApp{AppID: running, Run: 1, State: api.AppRunning, LaunchedBy: old.id},
+		api.RunningApp{AppID: ended, Run: 1, State: api.AppFailed, ExitCode: intp(5), LaunchedBy: old.id},
+	)
+	if info := tm.status(t, running); info.State != api.AppRunning || info.WorkerID != reborn.id {
+		t.Fatalf("moved run = %+v", info)
+	}
+	if info := tm.waitState(t, ended, api.AppFailed); info.ExitCode == nil || *info.ExitCode != 5 {
+		t.Fatalf("run that ended meanwhile = %+v", info)
+	}
+	none[*api.KillApp](reborn)
+}

@@ -31,6 +31,8 @@ type appMeta struct {
 	Run       int         `json:"run"`
 	Spec      api.AppSpec `json:"spec"`
 	StartedAt time.Time   `json:"startedAt"`
+	// WorkerID is the worker that launched the run.
+	WorkerID string `json:"workerId,omitempty"`
 	// Ended is set once the master acknowledged the run's end; such a
 	// directory holds nothing to re-attach or report.
 	Ended bool         `json:"ended,omitempty"`
@@ -55,7 +57,7 @@ func (w *Worker) launch(l *api.LaunchApp) error {
 		w.log.Warn("launch of a new run while the old one runs; stopping the old one", "app", l.AppID, "old_run", cur.run, "run", l.Run)
 		w.stop(cur, "replaced by run "+strconv.Itoa(l.Run))
 	}
-	r := &run{id: l.AppID, run: l.Run, spec: l.Spec, dir: filepath.Join(w.opts.WorkDir, l.AppID), startedAt: time.Now(), state: api.AppLaunching}
+	r := &run{id: l.AppID, run: l.Run, spec: l.Spec, dir: filepath.Join(w.opts.WorkDir, l.AppID), startedAt: time.Now(), state: api.AppLaunching, launchedBy: w.id}
 	w.apps[l.AppID] = r
 	w.setEnded(l.AppID, false)
 	kind, ok := w.opts.Kinds.Lookup(l.Spec.EntryPoint)
@@ -83,7 +85,7 @@ func (w *Worker) start(kind app.Kind, l *app.Launch, r *run) (app.Running, error
 	if err := os.MkdirAll(l.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create application directory: %w", err)
 	}
-	meta := appMeta{AppID: r.id, Run: r.run, Spec: r.spec, StartedAt: r.startedAt}
+	meta := appMeta{AppID: r.id, Run: r.run, Spec: r.spec, StartedAt: r.startedAt, WorkerID: r.launchedBy}
 	if err := writeMeta(l.Dir, &meta); err != nil {
 		return nil, err
 	}

@@ -42,7 +42,7 @@ func (w *Worker) reattachAll() {
 			w.log.Warn("cannot re-attach application", "app", meta.AppID, "dir", dir, "error", err.Error())
 			continue
 		}
-		r := &run{id: meta.AppID, run: meta.Run, spec: meta.Spec, dir: dir, startedAt: meta.StartedAt, handle: handle, state: api.AppRunning}
+		r := &run{id: meta.AppID, run: meta.Run, spec: meta.Spec, dir: dir, startedAt: meta.StartedAt, handle: handle, state: api.AppRunning, launchedBy: meta.WorkerID}
 		w.apps[r.id] = r
 		w.setEnded(r.id, false)
 		select {

@@ -171,11 +171,11 @@ func (w *Worker) registration() *api.RegisterWorker {
 func (w *Worker) report() []api.RunningApp {
 	var out []api.RunningApp
 	for _, r := range w.apps {
-		out = append(out, api.RunningApp{AppID: r.id, Run: r.run, Spec: r.spec, State: api.AppRunning, StartedAt: r.startedAt})
+		out = append(out, api.RunningApp{AppID: r.id, Run: r.run, Spec: r.spec, State: api.AppRunning, StartedAt: r.startedAt, LaunchedBy: r.launchedBy})
 	}
 	for _, r := range w.finished {
 		if !r.acked {
-			out = append(out, api.RunningApp{AppID: r.id, Run: r.run, Spec: r.spec, State: r.state, StartedAt: r.startedAt, ExitCode: r.exitCode, Message: r.message})
+			out = append(out, api.RunningApp{AppID: r.id, Run: r.run, Spec: r.spec, State: r.state, StartedAt: r.startedAt, ExitCode: r.exitCode, Message: r.message, LaunchedBy: r.launchedBy})
 		}
 	}
 	return out

@@ -104,7 +104,10 @@ type run struct {
 	exitCode   *int
 	message    string
 	// acked says the master has been told how the run ended.
-	acked      bool
+	acked bool
+	// launchedBy is the worker that launched the run: this one, or the
+	// one a re-attached run was found from.
+	launchedBy string
 	maxRuntime *time.Timer
 }
 
