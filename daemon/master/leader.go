@@ -187,8 +187,20 @@ func (m *Master) stepDown(why string) {
 	m.term = nil
 	m.reset()
 	term.Resign()
-	m.campaign()
+	// Campaign again after a pause, so that a standby without this
+	// master's trouble (a full disk, a flaky link) can take over first.
+	time.AfterFunc(stepDownPause, func() {
+		m.post(func() {
+			if m.term == nil && m.ctx.Err() == nil {
+				m.campaign()
+			}
+		})
+	})
 }
+
+// stepDownPause is how long a master that stepped down waits before it
+// campaigns again.
+const stepDownPause = time.Second
 
 // reset forgets the cluster state and stops everything that acts on it.
 // Loop-only.

@@ -77,9 +77,11 @@
 // both hold "the" lock.
 //
 // The winner, under the lock, reads the file epoch (a decimal number),
-// writes it back plus one (temp file, fsync, rename, fsync of the
-// directory) and uses it as the term's epoch, so epochs strictly increase
-// across terms and processes. It then writes the file leader, JSON
+// writes back the larger of it plus one and the clock in milliseconds
+// (temp file, fsync, rename, fsync of the directory) and uses that as the
+// term's epoch, so epochs strictly increase across terms and processes,
+// and stay above those workers saw from a master of mode NONE (which
+// numbers terms by the clock) or before the directory was wiped. It then writes the file leader, JSON
 // {"url": its aloha:// URL, "epoch": the epoch}, which Leader reads on the
 // standbys. Resigning removes the leader record if it is still ours,
 // unlocks, and then touches the lock file (a chmod to its own mode),

@@ -228,7 +228,10 @@ func (e *Elector) nextEpoch() (uint64, error) {
 			return 0, fmt.Errorf("fsrecovery: the epoch file %s is damaged: %w", filepath.Join(e.dir, epochName), err)
 		}
 	}
-	next := last + 1
+	// At least the clock in milliseconds: a directory wiped (it lives in
+	// /tmp by default) or new must still give epochs above those workers
+	// saw, including the clock-based ones of recovery mode NONE.
+	next := max(last+1, uint64(time.Now().UnixMilli()))
 	if err := writeFileAtomic(e.dir, epochName, []byte(strconv.FormatUint(next, 10)+"\n")); err != nil {
 		return 0, fmt.Errorf("fsrecovery: writing the epoch: %w", err)
 	}

@@ -125,8 +125,8 @@ func TestResignWakesStandbyWithoutPolling(t *testing.T) {
 	time.Sleep(50 * time.Millisecond) // let b's first try fail, so a wake-up is needed
 	ta.Resign()
 	tb := won(t, ch, time.Second)
-	if tb.Epoch != ta.Epoch+1 {
-		t.Fatalf("epochs %d then %d, want consecutive", ta.Epoch, tb.Epoch)
+	if tb.Epoch <= ta.Epoch {
+		t.Fatalf("epochs %d then %d, want increasing", ta.Epoch, tb.Epoch)
 	}
 	waitLeader(t, a, "aloha://127.0.0.1:7002")
 }

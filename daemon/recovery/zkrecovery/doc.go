@@ -29,12 +29,13 @@
 // (no herd when the leader leaves). Leader reports the URL in the lowest
 // node, kept current by a watch from the Elector's creation to its Close.
 //
-// The epoch of a term is the leader's sequence number + 1. ZooKeeper
-// numbers the children of one parent from a counter of that parent that
-// never goes back, and a leader is always the lowest live node, so every
-// term has a larger sequence than the terms before it. This holds as long
-// as <dir>/election itself is never deleted and recreated (its counter
-// would restart); nothing in Aloha deletes it.
+// The epoch of a term is recorded in <dir>/epoch by the winner, in the
+// same transaction as a check that its election node still exists: the
+// largest of the last recorded epoch + 1, its node's sequence number + 1
+// and the clock in milliseconds. Recording makes epochs strictly increase
+// across terms; the clock keeps them above the epochs workers saw from a
+// master without recovery (mode NONE numbers terms by the clock) or from
+// an election directory deleted and recreated, whose counter restarts.
 //
 // # Losing the term
 //

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -170,14 +171,55 @@ func (e *Elector) try() (*recovery.Term, <-chan zk.Event, error) {
 		}
 		return nil, watch, err
 	}
-	return e.grant(node, gen), nil, nil
+	epoch, err := e.nextEpoch(node)
+	if err != nil {
+		return nil, nil, err
+	}
+	return e.grant(node, gen, epoch), nil, nil
+}
+
+// nextEpoch records and returns the epoch of the term node is about to
+// hold: above the last one recorded in <dir>/epoch, above node's sequence
+// number, and at least the clock in milliseconds. The clock keeps epochs
+// above those of a master that ran without recovery (mode NONE numbers
+// terms by the clock) and above those of an election directory that was
+// deleted and recreated, whose sequence numbers start again; workers that
+// saw such epochs would otherwise refuse every order. The write is fenced
+// on node, so only the winner records.
+func (e *Elector) nextEpoch(node string) (uint64, error) {
+	path := strings.TrimSuffix(e.dir, "/election") + "/epoch"
+	var last uint64
+	version := int32(-1)
+	data, stat, err := e.c.conn.Get(path)
+	switch {
+	case errors.Is(err, zk.ErrNoNode):
+	case err != nil:
+		return 0, err
+	default:
+		if last, err = strconv.ParseUint(strings.TrimSpace(string(data)), 10, 64); err != nil {
+			return 0, fmt.Errorf("zkrecovery: the epoch in %s is damaged: %w", path, err)
+		}
+		version = stat.Version
+	}
+	next := max(last+1, uint64(seqOf(node))+1, uint64(time.Now().UnixMilli()))
+	value := []byte(strconv.FormatUint(next, 10))
+	ops := []any{&zk.CheckVersionRequest{Path: node, Version: -1}}
+	if version < 0 {
+		ops = append(ops, &zk.CreateRequest{Path: path, Data: value, Acl: zk.WorldACL(zk.PermAll)})
+	} else {
+		ops = append(ops, &zk.SetDataRequest{Path: path, Data: value, Version: version})
+	}
+	if _, err := e.c.conn.Multi(ops...); err != nil {
+		return 0, fmt.Errorf("zkrecovery: recording epoch %d: %w", next, err)
+	}
+	return next, nil
 }
 
 // grant makes node's term ours, unless the session was lost since the
 // look that found node lowest began: the callback that reports a loss
 // takes e.mu too, so it either sees the term and ends it, or stops the
 // grant here.
-func (e *Elector) grant(node string, gen uint64) *recovery.Term {
+func (e *Elector) grant(node string, gen, epoch uint64) *recovery.Term {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed || e.node != node || e.c.lossGen.Load() != gen || e.c.conn.State() != zk.StateHasSession {
@@ -189,7 +231,6 @@ func (e *Elector) grant(node string, gen uint64) *recovery.Term {
 	e.c.setFence(node)
 	e.wg.Add(1)
 	go e.watchTerm(t)
-	epoch := uint64(seqOf(node)) + 1
 	e.log.Info("won the ZooKeeper election", "node", node, "epoch", epoch)
 	return &recovery.Term{Epoch: epoch, Lost: t.lost, Resign: func() { e.lose(t, "resigned") }}
 }
