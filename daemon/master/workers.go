@@ -43,6 +43,9 @@ func (m *Master) registerWorker(r request, reg *api.RegisterWorker) {
 		w.out = newOutbox(m.ctx, &m.wg, m.node, wire.Address{Host: addr, Name: api.WorkerEndpoint}, m.log)
 		m.workers[reg.ID] = w
 	}
+	if w.out == nil { // a DEAD worker coming back
+		w.out = newOutbox(m.ctx, &m.wg, m.node, wire.Address{Host: addr, Name: api.WorkerEndpoint}, m.log)
+	}
 	m.byAddr[addr] = w
 	w.info.State = api.WorkerAlive
 	w.info.Cores, w.info.Memory = reg.Cores, reg.Memory

@@ -220,3 +220,22 @@ func TestRunsMoveToARestartedWorkerOnAnotherPort(t *testing.T) {
 	}
 	none[*api.KillApp](reborn)
 }
+
+// A worker declared DEAD that comes back (a healed partition) registers
+// again; the runs the master moved elsewhere are killed on it.
+func TestDeadWorkerComesBack(t *testing.T) {
+	tm := startMaster(t, func(o *Options) { o.WorkerTimeout = 200 * time.Millisecond })
+	fw := newFakeWorker(t, tm, 2, 2048)
+	fw.mustRegister()
+	id := tm.submit(t, shell("x"))
+	l := next[*api.LaunchApp](fw)
+	fw.report(id, l.Run, api.AppRunning, nil)
+	tm.waitState(t, id, api.AppError)
+	fw.mustRegister(api.RunningApp{AppID: id, Run: l.Run, State: api.AppRunning})
+	if k := next[*api.KillApp](fw); k.AppID != id {
+		t.Fatalf("killed %s, want %s", k.AppID, id)
+	}
+	if w := tm.workers(t)[fw.id]; w.State != api.WorkerAlive {
+		t.Fatalf("returning worker is %s", w.State)
+	}
+}
