@@ -34,6 +34,9 @@ type Master struct {
 // aloha.master.rest.port) and prepares it to run.
 func NewMaster(conf *config.Conf, log *slog.Logger) (*Master, error) {
 	host := conf.String(config.MasterHost)
+	if err := checkExposure(conf, host, "master", log); err != nil {
+		return nil, err
+	}
 	rpcLn, adv, err := listen(host, conf.Int(config.MasterPort))
 	if err != nil {
 		return nil, fmt.Errorf("master: listen on %s:%d (%s): %w", host, conf.Int(config.MasterPort), config.MasterPort, err)

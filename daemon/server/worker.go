@@ -26,6 +26,9 @@ type Worker struct {
 // that embed a worker pass a registry with their own kinds added.
 func NewWorker(conf *config.Conf, masters []wire.Address, kinds *app.Registry, log *slog.Logger) (*Worker, error) {
 	host := conf.String(config.WorkerHost)
+	if err := checkExposure(conf, host, "worker", log); err != nil {
+		return nil, err
+	}
 	ln, adv, err := listen(host, conf.Int(config.WorkerPort))
 	if err != nil {
 		return nil, fmt.Errorf("worker: listen on %s:%d (%s): %w", host, conf.Int(config.WorkerPort), config.WorkerPort, err)
