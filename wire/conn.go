@@ -92,7 +92,7 @@ func (c *conn) enqueue(f *outFrame) error {
 		queued := c.queuedBytes
 		c.wmu.Unlock()
 		f.release()
-		err := fmt.Errorf("peer too slow: %d bytes waiting to be written", queued)
+		err := fmt.Errorf("%w: %d bytes waiting to be written", errSlowPeer, queued)
 		c.close(err)
 		return &ConnClosedError{Peer: c.key, Reason: err}
 	}
@@ -145,6 +145,7 @@ func (c *conn) writeLoop() {
 			c.close(fmt.Errorf("write: %w", err))
 			continue
 		}
+		c.node.stats.framesWritten.Add(uint64(len(batch)))
 		c.touch()
 	}
 }
@@ -180,6 +181,7 @@ func (c *conn) readLoop() {
 			return
 		}
 		c.touch()
+		c.node.stats.framesRead.Add(1)
 		env, err := c.node.reg.decodeEnvelope(body)
 		if err != nil {
 			c.close(err)
@@ -249,6 +251,7 @@ func (c *conn) close(reason error) {
 		for _, ch := range pending {
 			ch <- askResult{err: &ConnClosedError{Peer: c.key, Reason: reason}}
 		}
+		c.node.stats.countClose(reason)
 		c.logClose(reason)
 		c.node.forget(c)
 	})

@@ -29,6 +29,8 @@
 // when idle for Config.IdleTimeout, and a broken one is replaced at the next
 // Send or Ask. A frame that is too large, truncated or undecodable closes that
 // connection only; the reason is logged once with the peer's address.
+// Node.Stats counts frames each way, failed dials and handshakes, and closed
+// connections by the class of their reason, for monitoring.
 //
 // # Endpoints
 //

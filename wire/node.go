@@ -41,6 +41,7 @@ type Node struct {
 	closed    bool
 
 	anonSeq atomic.Uint64
+	stats   counters
 	wg      sync.WaitGroup
 }
 
@@ -168,6 +169,7 @@ func (n *Node) accept(nc net.Conn) {
 	}
 	_, err := acceptHandshake(nc, br, n.Addr(), n.cfg.Secret, admit)
 	if err != nil {
+		n.stats.handshakeFailures.Add(1)
 		n.log.Warn("handshake failed", "remote", nc.RemoteAddr().String(), "reason", err.Error())
 		if c != nil {
 			c.close(err)
@@ -298,6 +300,7 @@ func (n *Node) dial(ctx context.Context, addr string) (*conn, error) {
 	defer cancel()
 	nc, err := n.cfg.Dial(hctx, addr)
 	if err != nil {
+		n.stats.dialFailures.Add(1)
 		return nil, fmt.Errorf("wire: dial %s: %w", addr, err)
 	}
 	deadline, _ := hctx.Deadline()
@@ -311,6 +314,7 @@ func (n *Node) dial(ctx context.Context, addr string) (*conn, error) {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("wire: dial %s: %w", addr, ctxErr(ctx))
 		}
+		n.stats.handshakeFailures.Add(1)
 		return nil, fmt.Errorf("wire: dial %s: %w", addr, err)
 	}
 	_ = nc.SetDeadline(time.Time{})

@@ -28,6 +28,8 @@ const (
 	WorkerMemory = "aloha.worker.memory"
 	WorkerDir    = "aloha.worker.dir"
 
+	WorkerMetricsPort = "aloha.worker.metrics.port"
+
 	WorkerTimeout              = "aloha.worker.timeout"
 	DeadWorkerPersistence      = "aloha.dead.worker.persistence"
 	SpreadOut                  = "aloha.deploy.spreadOut"
@@ -48,7 +50,9 @@ const (
 
 	WebhookURL          = "aloha.listener.webhook.url"
 	WebhookTimeout      = "aloha.listener.webhook.timeout"
+	WebhookRetries      = "aloha.listener.webhook.retries"
 	ExecListenerCommand = "aloha.listener.exec.command"
+	ExecListenerTimeout = "aloha.listener.exec.timeout"
 
 	LogLevel  = "aloha.log.level"
 	LogFormat = "aloha.log.format"
@@ -86,7 +90,7 @@ type key struct {
 }
 
 var table = []key{
-	{name: ExtraListeners, typ: typeList, doc: "Event listeners the master starts, comma-separated: log, webhook, exec (see aloha.listener.*)."},
+	{name: ExtraListeners, typ: typeList, doc: "Event listeners the master starts, comma-separated: log, webhook, exec (see aloha.listener.*); a slow or failing one never holds up scheduling."},
 
 	{name: RecoveryMode, typ: typeEnum, def: RecoveryNone, enum: []string{RecoveryNone, RecoveryFilesystem, RecoveryZooKeeper},
 		doc: "How a master recovers state and elects a leader: NONE, FILESYSTEM (aloha.deploy.recoveryDirectory) or ZOOKEEPER."},
@@ -120,6 +124,8 @@ var table = []key{
 		doc: "Memory the worker offers, in MB or with a unit like 2g (0 = machine memory minus 1 GiB, at least 1 GiB)."},
 	{name: WorkerDir, typ: typeString, def: "work", env: "ALOHA_WORKER_DIR", check: nonEmpty,
 		doc: "Directory holding one directory per application, relative to the current directory unless absolute."},
+	{name: WorkerMetricsPort, typ: typeInt, def: "8081", check: between(-1, 65535),
+		doc: "Port of the worker's Prometheus /metrics on aloha.worker.host, behind aloha.authenticate.secret when set (0 = any free port, -1 = off). When the default is taken, a free port is used with a warning; alohad local turns it off for its workers unless set to 0."},
 
 	{name: WorkerTimeout, typ: typeDuration, def: "60s", check: positive,
 		doc: "A worker silent this long is declared dead; workers heartbeat every quarter of it."},
@@ -158,8 +164,12 @@ var table = []key{
 		doc: "URL the webhook listener POSTs each event to, as JSON."},
 	{name: WebhookTimeout, typ: typeDuration, def: "5s", check: positive,
 		doc: "Deadline of one webhook POST."},
+	{name: WebhookRetries, typ: typeInt, def: "3", check: atLeast(0),
+		doc: "How many times a webhook POST that met a network error or a 5xx answer is tried again, with a doubling delay (a 4xx is not)."},
 	{name: ExecListenerCommand, typ: typeString,
-		doc: "Command the exec listener runs for each event, with the event in environment variables."},
+		doc: "Command the exec listener runs with /bin/sh -c for each event, with the event in ALOHA_EVENT_* environment variables."},
+	{name: ExecListenerTimeout, typ: typeDuration, def: "30s", check: positive,
+		doc: "Deadline of one run of the exec listener's command; its process group is killed when it passes."},
 
 	{name: LogLevel, typ: typeEnum, def: "info", enum: []string{"debug", "info", "warn", "error"},
 		doc: "Log level: debug, info, warn or error."},

@@ -1,14 +1,3 @@
-// Package events is the master's event stream: every state change of the
-// cluster becomes an api.Event with a sequence number, kept in a bounded
-// ring so that subscribers can follow the stream at their own pace.
-//
-// # Concurrency properties
-//
-// Publish never waits for a subscriber. A subscriber that falls so far
-// behind that the events it asks for have left the ring receives an
-// api.EventLagged event saying how many it missed, then the oldest events
-// still kept. Events are delivered in sequence order, without gaps other
-// than those reported as lagged.
 package events
 
 import (

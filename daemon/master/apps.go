@@ -35,6 +35,7 @@ func (m *Master) submit(r request, req *api.SubmitApp) {
 	now := time.Now()
 	a := &app{info: api.AppInfo{ID: m.ids.Next(now), Spec: spec, SubmittedAt: now, RequestID: req.RequestID}}
 	m.addApp(a, now)
+	m.submissions.Add(1)
 	b := &recovery.Batch{}
 	b.PutApp(a.info)
 	m.persistReply(b, r, func() (any, error) {
@@ -87,7 +88,14 @@ func (m *Master) knownKinds() []string {
 // setAppState changes an application's state and publishes the change.
 // Loop-only.
 func (m *Master) setAppState(a *app, state api.AppState, msg string, now time.Time) {
+	counted := m.apps[a.info.ID] == a // an ended app may have left apps
+	if counted {
+		m.uncount(a)
+	}
 	a.setState(state, msg, now)
+	if counted {
+		m.count(a)
+	}
 	m.publish(api.Event{Type: api.EventAppStateChanged, AppID: a.info.ID, State: state, Message: msg, WorkerID: a.info.WorkerID, Time: now})
 }
 
@@ -268,6 +276,7 @@ func (m *Master) retire(a *app) {
 	if excess := len(m.completed) - m.opts.RetainedApps; excess > 0 {
 		b := &recovery.Batch{}
 		for _, old := range m.completed[:excess] {
+			m.uncount(old)
 			delete(m.apps, old.info.ID)
 			delete(m.byRequest, old.info.RequestID)
 			b.DeleteApp(old.info.ID)
@@ -336,6 +345,9 @@ func (m *Master) schedule() {
 			continue
 		}
 		w := m.workers[p.free[wi].id]
+		if observe := m.opts.ObserveSchedulingLatency; observe != nil {
+			observe(now.Sub(a.queuedAt))
+		}
 		a.info.Run++
 		a.worker = w
 		a.info.WorkerID, a.info.WorkerAddr = w.info.ID, w.info.Addr
@@ -368,6 +380,7 @@ func (m *Master) schedule() {
 
 // enqueue appends an application to the waiting queue. Loop-only.
 func (m *Master) enqueue(a *app) {
+	a.queuedAt = time.Now()
 	m.waiting = append(m.waiting, a)
 	m.unreasoned++
 	m.scheduleDue = true

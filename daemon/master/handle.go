@@ -39,12 +39,16 @@ func (e *endpoint) PeerDisconnected(peer string) {
 // handle dispatches one request. Loop-only.
 func (m *Master) handle(r request) {
 	if m.state == api.MasterStandby {
-		if _, ok := r.body.(*api.MasterStatusRequest); !ok {
+		switch r.body.(type) {
+		case *api.MasterStatusRequest, statsRequest:
+		default:
 			r.reply(nil, m.standbyError())
 			return
 		}
 	}
 	switch b := r.body.(type) {
+	case statsRequest:
+		r.reply(m.stats(), nil)
 	case *api.RegisterWorker:
 		m.registerWorker(r, b)
 	case *api.Heartbeat:

@@ -106,6 +106,7 @@ func (m *Master) restore(snap *recovery.Snapshot, now time.Time) {
 		m.ids.Observe(info.ID)
 		a := &app{info: info}
 		m.apps[info.ID] = a
+		m.count(a)
 		if info.RequestID != "" {
 			m.byRequest[info.RequestID] = info.ID
 		}
@@ -221,6 +222,7 @@ func (m *Master) reset() {
 		}
 	}
 	m.apps = map[string]*app{}
+	m.appCount = map[api.AppState]int{}
 	m.workers = map[string]*worker{}
 	m.byAddr = map[string]*worker{}
 	m.byRequest = map[string]string{}

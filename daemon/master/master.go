@@ -57,6 +57,20 @@ type Options struct {
 	Elector recovery.Elector
 	// Events receives every event; nil creates a bus.
 	Events *events.Bus
+	// Listeners are told of every event, each through a bounded queue and
+	// a goroutine of its own (package events: a slow, hung or panicking
+	// listener never holds up the master). Run starts them and stops them
+	// when it returns.
+	Listeners []events.Listener
+	// ListenerQueue bounds each listener's queue; 0 means
+	// events.DefaultQueueSize.
+	ListenerQueue int
+	// ObserveSchedulingLatency, when set, is told on the loop, for every
+	// placement, how long the application waited for it: from becoming
+	// eligible (submitted, or queued again after a lost launch, a restart
+	// backoff or a change of leader) to being placed on a worker. It must
+	// not block.
+	ObserveSchedulingLatency func(time.Duration)
 	// Version is reported in MasterInfo.
 	Version string
 	// RecoveryMode is reported in MasterInfo.
@@ -65,10 +79,14 @@ type Options struct {
 
 // Master is the scheduler. Create it with New and run it with Run.
 type Master struct {
-	opts   Options
-	log    *slog.Logger
-	node   *wire.Node
-	events *events.Bus
+	opts       Options
+	log        *slog.Logger
+	node       *wire.Node
+	events     *events.Bus
+	dispatcher *events.Dispatcher
+
+	// submissions counts the submissions accepted since New.
+	submissions atomic.Uint64
 
 	requests chan request
 	tasks    chan func()
@@ -99,8 +117,9 @@ type Master struct {
 	startedAt     time.Time
 	ids           *api.AppIDs
 	apps          map[string]*app
-	waiting       []*app // FIFO of applications to place
-	completed     []*app // finished, oldest first, at most RetainedApps
+	appCount      map[api.AppState]int // apps by state, kept with apps
+	waiting       []*app               // FIFO of applications to place
+	completed     []*app               // finished, oldest first, at most RetainedApps
 	workers       map[string]*worker
 	byAddr        map[string]*worker // by RPC address (host:port)
 	kinds         map[string]bool    // accepted without a worker
@@ -163,6 +182,7 @@ func New(opts Options) (*Master, error) {
 		stopped:      make(chan struct{}),
 		state:        api.MasterStandby,
 		apps:         map[string]*app{},
+		appCount:     map[api.AppState]int{},
 		workers:      map[string]*worker{},
 		byAddr:       map[string]*worker{},
 		kinds:        map[string]bool{},
@@ -170,6 +190,10 @@ func New(opts Options) (*Master, error) {
 	}
 	for _, k := range opts.Kinds {
 		m.kinds[k] = true
+	}
+	m.dispatcher = events.NewDispatcher(opts.Listeners, events.DispatcherOptions{Log: opts.Log, QueueSize: opts.ListenerQueue})
+	if m.dispatcher.Len() > 0 {
+		m.events.Tap(m.dispatcher.Publish)
 	}
 	return m, nil
 }
@@ -193,6 +217,12 @@ func (m *Master) Run(ctx context.Context) error {
 	}
 	m.wg.Add(1)
 	go m.commitLoop(ctx)
+	// Not in wg: the dispatcher bounds its own wait for hung listeners.
+	dispatched := make(chan struct{})
+	go func() {
+		defer close(dispatched)
+		m.dispatcher.Run(ctx)
+	}()
 	m.startedAt = time.Now()
 	m.campaign()
 	close(m.ready)
@@ -230,6 +260,7 @@ func (m *Master) Run(ctx context.Context) error {
 	m.cancel()
 	ep.Close()
 	m.wg.Wait()
+	<-dispatched
 	return m.fatalErr
 }
 

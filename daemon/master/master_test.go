@@ -219,6 +219,7 @@ func TestRestartOnFailure(t *testing.T) {
 		t.Fatalf("after the last attempt: %+v", info)
 	}
 	none[*api.LaunchApp](fw)
+	tm.checkCounts(t) // kept counts agree with the apps after restarts
 }
 
 func TestStaleReportsAreIgnored(t *testing.T) {

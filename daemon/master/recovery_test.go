@@ -188,6 +188,7 @@ func TestRecoveryReattachesRequeuesAndKeepsHistory(t *testing.T) {
 	if late <= done {
 		t.Fatalf("new id %s does not sort after stored %s", late, done)
 	}
+	tm.checkCounts(t) // kept counts agree with the apps after a recovery
 }
 
 func TestRecoveryLosesWorkersThatDoNotAnswer(t *testing.T) {

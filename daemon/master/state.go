@@ -19,6 +19,8 @@ type app struct {
 	killRequested bool
 	// restartTimer is pending while a failed run waits for its backoff.
 	restartTimer *time.Timer
+	// queuedAt is when the app last became eligible for placement.
+	queuedAt time.Time
 	// before is the state a recovered run had under the previous leader
 	// (while it is UNKNOWN): a run that was only LAUNCHING can be queued
 	// again if its worker does not have it.

@@ -73,6 +73,7 @@ func TestLostWorkerRelaunchesSupervisedAndFailsOthers(t *testing.T) {
 	if !relaunched || !lost {
 		t.Fatalf("events lack AppRelaunched (%v) or WorkerLost (%v): %+v", relaunched, lost, evs)
 	}
+	tm.checkCounts(t) // kept counts agree with the apps after a relaunch
 }
 
 // A silent worker is found within 1.25× the timeout: the check runs every

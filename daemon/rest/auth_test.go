@@ -1,7 +1,10 @@
 package rest
 
 import (
+	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -103,5 +106,35 @@ func TestAuth_NoSecret(t *testing.T) {
 	srv := startServer(t, b, Options{})
 	for _, hdr := range [][]string{nil, {"Authorization: Bearer anything"}} {
 		wantJSON(t, "status", do(t, srv, "GET", "/v1/submissions/status/"+seedID, "", hdr...), 200, "SubmissionStatusResponse")
+	}
+}
+
+// RequireBearer protects the daemons' other HTTP servers the same way.
+func TestRequireBearer(t *testing.T) {
+	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "inner") })
+	for _, tc := range []struct {
+		secret, header string
+		want           int
+	}{
+		{secret, "", http.StatusUnauthorized},
+		{secret, "Bearer wrong", http.StatusUnauthorized},
+		{secret, "Bearer " + secret, http.StatusOK},
+		{"", "", http.StatusOK},
+	} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		if tc.header != "" {
+			req.Header.Set("Authorization", tc.header)
+		}
+		RequireBearer(tc.secret, inner).ServeHTTP(rec, req)
+		if rec.Code != tc.want {
+			t.Errorf("secret %q, Authorization %q: status %d, want %d", tc.secret, tc.header, rec.Code, tc.want)
+		}
+		if body := rec.Body.String(); (tc.want == http.StatusOK) != (body == "inner") {
+			t.Errorf("secret %q, Authorization %q: body %q", tc.secret, tc.header, body)
+		}
+		if tc.want == http.StatusUnauthorized && !strings.Contains(rec.Body.String(), `"ErrorResponse"`) {
+			t.Errorf("401 body = %s", rec.Body.String())
+		}
 	}
 }

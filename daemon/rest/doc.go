@@ -20,6 +20,11 @@
 //	GET  /json                        the master's state, shaped like Spark's master /json page
 //	GET  /readyz                      "ok" when this master leads (ALIVE), else 503
 //
+// Options.Extra mounts more paths behind the same authentication; alohad
+// mounts the master's Prometheus metrics at GET /metrics that way.
+// RequireBearer gives other HTTP servers (a worker's /metrics) the same
+// protection.
+//
 // A create request is a JSON object:
 //
 //	{"action":"CreateSubmissionRequest","name":"test","entryPoint":"shell",

@@ -2,8 +2,6 @@ package rest
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -57,12 +55,11 @@ type Options struct {
 
 // handler serves the protocol. It holds no mutable state.
 type handler struct {
-	b      Backend
-	log    *slog.Logger
-	secret [sha256.Size]byte // hash of Options.Secret, when hasKey
-	hasKey bool
-	extra  map[string]http.Handler
-	now    func() time.Time
+	b     Backend
+	log   *slog.Logger
+	auth  bearer
+	extra map[string]http.Handler
+	now   func() time.Time
 }
 
 // NewHandler returns the REST server's handler, answering from b.
@@ -71,12 +68,9 @@ func NewHandler(b Backend, opts Options) http.Handler {
 }
 
 func newHandler(b Backend, opts Options, now func() time.Time) *handler {
-	h := &handler{b: b, log: opts.Logger, extra: make(map[string]http.Handler, len(opts.Extra)), now: now}
+	h := &handler{b: b, log: opts.Logger, auth: newBearer(opts.Secret), extra: make(map[string]http.Handler, len(opts.Extra)), now: now}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
-	}
-	if opts.Secret != "" {
-		h.secret, h.hasKey = sha256.Sum256([]byte(opts.Secret)), true
 	}
 	for path, eh := range opts.Extra {
 		h.extra[path] = eh
@@ -87,9 +81,8 @@ func newHandler(b Backend, opts Options, now func() time.Time) *handler {
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w}
-	if !h.authorized(r) {
-		rec.Header().Set("WWW-Authenticate", `Bearer realm="aloha"`)
-		writeError(rec, http.StatusUnauthorized, "Unauthorized: this server requires an \"Authorization: Bearer <secret>\" header.")
+	if !h.auth.allows(r) {
+		unauthorized(rec)
 	} else {
 		h.route(rec, r)
 	}
@@ -106,20 +99,6 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.String("remote", r.RemoteAddr),
 			slog.Duration("took", time.Since(start)))
 	}
-}
-
-// authorized compares hashes so that the comparison takes the same time
-// whatever the length of the token offered.
-func (h *handler) authorized(r *http.Request) bool {
-	if !h.hasKey {
-		return true
-	}
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false
-	}
-	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
-	return subtle.ConstantTimeCompare(got[:], h.secret[:]) == 1
 }
 
 // route dispatches on the path's non-empty segments, so that trailing and

@@ -11,6 +11,7 @@ import (
 
 	"github.com/alohasched/aloha/daemon/app"
 	"github.com/alohasched/aloha/daemon/config"
+	"github.com/alohasched/aloha/daemon/events"
 )
 
 // LocalOptions shape alohad local: how many workers, and what each offers.
@@ -23,6 +24,9 @@ type LocalOptions struct {
 	WorkDir string
 	// Kinds, when set, replaces the kinds built from configuration.
 	Kinds *app.Registry
+	// Listeners are event listeners of the embedding program, added to
+	// the configured ones (see NewMaster).
+	Listeners []events.Listener
 }
 
 // Local is a master and its workers in one process: the embedded default
@@ -34,12 +38,16 @@ type Local struct {
 }
 
 // NewLocal prepares a master and opts.Workers workers. Workers listen on
-// free ports of the master's host.
+// free ports of the master's host. The workers serve no metrics of their
+// own (the master's /metrics covers the process: Go runtime, process,
+// cluster) unless aloha.worker.metrics.port is set to 0, which gives each
+// a free port (Worker.MetricsAddr, and logged); any other value of the
+// key is ignored here, since several workers cannot share one port.
 func NewLocal(conf *config.Conf, opts LocalOptions, log *slog.Logger) (*Local, error) {
 	if opts.Workers < 1 {
 		return nil, fmt.Errorf("local: --workers %d must be at least 1", opts.Workers)
 	}
-	m, err := NewMaster(conf, log)
+	m, err := NewMaster(conf, log, opts.Listeners...)
 	if err != nil {
 		return nil, err
 	}
@@ -57,14 +65,19 @@ func NewLocal(conf *config.Conf, opts LocalOptions, log *slog.Logger) (*Local, e
 	if memory == 0 {
 		memory = max(config.DefaultWorkerMemoryMB()/opts.Workers, 1)
 	}
+	metricsPort := "-1"
+	if conf.Int(config.WorkerMetricsPort) == 0 {
+		metricsPort = "0"
+	}
 	for i := 1; i <= opts.Workers; i++ {
 		wc := conf.Clone()
 		sets := map[string]string{
-			config.WorkerHost:   conf.String(config.MasterHost),
-			config.WorkerPort:   "0",
-			config.WorkerCores:  strconv.Itoa(cores),
-			config.WorkerMemory: strconv.Itoa(memory),
-			config.WorkerDir:    filepath.Join(opts.WorkDir, "worker-"+strconv.Itoa(i)),
+			config.WorkerHost:        conf.String(config.MasterHost),
+			config.WorkerPort:        "0",
+			config.WorkerCores:       strconv.Itoa(cores),
+			config.WorkerMemory:      strconv.Itoa(memory),
+			config.WorkerDir:         filepath.Join(opts.WorkDir, "worker-"+strconv.Itoa(i)),
+			config.WorkerMetricsPort: metricsPort,
 		}
 		for k, v := range sets {
 			if err := wc.Set(k, v, "alohad local"); err != nil {
@@ -85,8 +98,7 @@ func NewLocal(conf *config.Conf, opts LocalOptions, log *slog.Logger) (*Local, e
 func (l *Local) close() {
 	l.Master.close()
 	for _, w := range l.Workers {
-		w.ln.Close()
-		w.node.Close()
+		w.close()
 	}
 }
 

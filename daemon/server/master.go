@@ -6,33 +6,47 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"strconv"
 	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/alohasched/aloha/daemon/app"
 	"github.com/alohasched/aloha/daemon/config"
+	"github.com/alohasched/aloha/daemon/events"
 	"github.com/alohasched/aloha/daemon/master"
 	"github.com/alohasched/aloha/daemon/rest"
 	"github.com/alohasched/aloha/internal/buildinfo"
 	"github.com/alohasched/aloha/wire"
 )
 
-// Master is a master daemon: its RPC node, its scheduler and, unless
-// disabled, its REST server.
+// Master is a master daemon: its RPC node, its scheduler, its event
+// listeners, its metrics and, unless disabled, its REST server (which
+// serves the metrics at /metrics).
 type Master struct {
-	conf   *config.Conf
-	log    *slog.Logger
-	node   *wire.Node
-	rpcLn  net.Listener
-	restLn net.Listener
-	master *master.Master
-	url    string
-	rec    *recoveryParts
+	conf    *config.Conf
+	log     *slog.Logger
+	node    *wire.Node
+	rpcLn   net.Listener
+	restLn  net.Listener
+	master  *master.Master
+	url     string
+	rec     *recoveryParts
+	metrics *prometheus.Registry
 }
 
-// NewMaster binds the master's listeners (aloha.master.host/port and
-// aloha.master.rest.port) and prepares it to run.
-func NewMaster(conf *config.Conf, log *slog.Logger) (*Master, error) {
+// NewMaster builds the event listeners that aloha.extraListeners names,
+// binds the master's listeners (aloha.master.host/port and
+// aloha.master.rest.port) and prepares it to run. Programs that embed the
+// master add listeners of their own; they are told of every event after
+// the configured ones, each through a queue of its own (package events).
+func NewMaster(conf *config.Conf, log *slog.Logger, listeners ...events.Listener) (*Master, error) {
+	configured, err := Listeners(conf, log)
+	if err != nil {
+		return nil, fmt.Errorf("master: event listeners: %w", err)
+	}
 	host := conf.String(config.MasterHost)
 	if err := checkExposure(conf, host, "master", log); err != nil {
 		return nil, err
@@ -65,6 +79,9 @@ func NewMaster(conf *config.Conf, log *slog.Logger) (*Master, error) {
 	for name := range conf.KindTemplates() {
 		kinds = append(kinds, name)
 	}
+	s.metrics = newRegistry()
+	latency := newSchedulingLatency()
+	s.metrics.MustRegister(latency, newRPCCollector(s.node))
 	s.master, err = master.New(master.Options{
 		Node:                  s.node,
 		URL:                   s.url,
@@ -78,12 +95,22 @@ func NewMaster(conf *config.Conf, log *slog.Logger) (*Master, error) {
 		RecoveryMode:          conf.String(config.RecoveryMode),
 		Store:                 s.rec.store,
 		Elector:               s.rec.elector,
+		Listeners:             append(configured, listeners...),
+		ObserveSchedulingLatency: func(d time.Duration) {
+			latency.Observe(d.Seconds())
+		},
 	})
 	if err != nil {
 		return fail(err)
 	}
+	s.metrics.MustRegister(newMasterCollector(s.master))
 	return s, nil
 }
+
+// MetricsHandler serves the master's metrics in the Prometheus text
+// format, for programs that serve them elsewhere than the REST server's
+// /metrics (for example with the REST server disabled).
+func (s *Master) MetricsHandler() http.Handler { return metricsHandler(s.metrics, s.log) }
 
 // URL is the master's aloha:// address.
 func (s *Master) URL() string { return s.url }
@@ -122,7 +149,11 @@ func (s *Master) Run(ctx context.Context) error {
 	defer stopNode()
 	var wg sync.WaitGroup
 	if s.restLn != nil {
-		handler := rest.NewHandler(master.Backend{M: s.master}, rest.Options{Logger: s.log, Secret: s.conf.String(config.AuthenticateSecret)})
+		handler := rest.NewHandler(master.Backend{M: s.master}, rest.Options{
+			Logger: s.log,
+			Secret: s.conf.String(config.AuthenticateSecret),
+			Extra:  map[string]http.Handler{"/metrics": s.MetricsHandler()},
+		})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

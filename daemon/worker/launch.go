@@ -59,6 +59,8 @@ func (w *Worker) launch(l *api.LaunchApp) error {
 	}
 	r := &run{id: l.AppID, run: l.Run, spec: l.Spec, dir: filepath.Join(w.opts.WorkDir, l.AppID), startedAt: time.Now(), state: api.AppLaunching, launchedBy: w.id}
 	w.apps[l.AppID] = r
+	w.running.Store(int64(len(w.apps)))
+	w.launches.Add(1)
 	w.setEnded(l.AppID, false)
 	kind, ok := w.opts.Kinds.Lookup(l.Spec.EntryPoint)
 	if !ok {
@@ -171,6 +173,7 @@ func (w *Worker) ended(r *run, exit app.Exit) {
 		return
 	}
 	delete(w.apps, r.id)
+	w.running.Store(int64(len(w.apps)))
 	if r.maxRuntime != nil {
 		r.maxRuntime.Stop()
 	}
@@ -182,6 +185,9 @@ func (w *Worker) ended(r *run, exit app.Exit) {
 		exitCode = &code
 	}
 	r.state, r.exitCode, r.message = state, exitCode, msg
+	if n := w.exits[state]; n != nil {
+		n.Add(1)
+	}
 	w.finished = append(w.finished, r)
 	if excess := len(w.finished) - w.opts.RetainedApps; excess > 0 {
 		w.finished = append(w.finished[:0:0], w.finished[excess:]...)

@@ -44,6 +44,7 @@ func (w *Worker) reattachAll() {
 		}
 		r := &run{id: meta.AppID, run: meta.Run, spec: meta.Spec, dir: dir, startedAt: meta.StartedAt, handle: handle, state: api.AppRunning, launchedBy: meta.WorkerID}
 		w.apps[r.id] = r
+		w.running.Store(int64(len(w.apps)))
 		w.setEnded(r.id, false)
 		select {
 		case <-handle.Done():

@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alohasched/aloha/api"
@@ -77,6 +78,11 @@ type Worker struct {
 	// logMu guards endedApps, which log readers consult off the loop.
 	logMu     sync.Mutex
 	endedApps map[string]bool // true: ended; false: running
+
+	// Counters for Stats, written on the loop and read from anywhere.
+	running  atomic.Int64  // len(apps)
+	launches atomic.Uint64 // launch orders that started a new run
+	exits    map[api.AppState]*atomic.Uint64
 
 	// Loop-only state.
 	master      wire.Address // current leader; Host empty when none
@@ -168,6 +174,9 @@ func New(opts Options) (*Worker, error) {
 		launchSlots: make(chan struct{}, opts.MaxConcurrentLaunches),
 		endedApps:   map[string]bool{},
 		apps:        map[string]*run{},
+		exits: map[api.AppState]*atomic.Uint64{
+			api.AppFinished: {}, api.AppFailed: {}, api.AppKilled: {}, api.AppError: {},
+		},
 	}, nil
 }
 
