@@ -33,6 +33,7 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
 	"golang.org/x/sys/unix"
 
 	"github.com/alohasched/aloha/api"
@@ -47,9 +48,10 @@ const (
 	// (one connection each), one submission in flight per submitter.
 	spSubmitters = 64
 	// spRounds rounds per side of spRound each, the order of the sides
-	// flipping every round.
-	spRounds = 3
-	spRound  = 3 * time.Second
+	// flipping every round: short rounds, so that the load of whatever
+	// else runs on the machine falls on both sides alike.
+	spRounds = 6
+	spRound  = 1500 * time.Millisecond
 	// spSyncs bare append+fdatasync samples for the disk baseline.
 	spSyncs = 200
 )
@@ -275,6 +277,9 @@ func spMillis(d time.Duration) float64 { return float64(d) / float64(time.Millis
 // recovery directory), so that both sides start from the same empty
 // state and neither carries the previous round's queue.
 func BenchmarkSubmitPersisted(b *testing.B) {
+	// Every master, client and connection is gone when it ends.
+	leaks := goleak.IgnoreCurrent()
+	b.Cleanup(func() { goleak.VerifyNone(b, leaks) })
 	root := b.TempDir()
 	// Warm up both sides (code paths, page cache, goroutine stacks).
 	spRun(b, config.RecoveryNone, 300*time.Millisecond)
