@@ -84,7 +84,10 @@ func (w *Worker) launch(l *api.LaunchApp) error {
 // start prepares the directory and starts the process. It runs off the
 // loop and touches only its arguments.
 func (w *Worker) start(kind app.Kind, l *app.Launch, r *run) (app.Running, error) {
-	if err := os.MkdirAll(l.Dir, 0o755); err != nil {
+	// Mkdir, not MkdirAll: the work dir exists, and launches are hot
+	// enough here for the extra stat to count. A restart of the same
+	// application finds its directory already there.
+	if err := os.Mkdir(l.Dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("create application directory: %w", err)
 	}
 	meta := appMeta{AppID: r.id, Run: r.run, Spec: r.spec, StartedAt: r.startedAt, WorkerID: r.launchedBy}
@@ -292,11 +295,11 @@ func writeMeta(dir string, meta *appMeta) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", appMetaFile, err)
 	}
-	tmp := filepath.Join(dir, appMetaFile+".tmp")
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", appMetaFile, err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, appMetaFile)); err != nil {
+	// Written in place, not by temp file and rename: it is written once,
+	// before the process starts, so a torn file can only come with a run
+	// that never started; reattach skips it with a warning, and the
+	// master queues the launch again since no worker reports it.
+	if err := os.WriteFile(filepath.Join(dir, appMetaFile), b, 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", appMetaFile, err)
 	}
 	return nil
