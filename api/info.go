@@ -25,6 +25,9 @@ type AppInfo struct {
 	SubmittedAt time.Time `json:"submittedAt" msgpack:"submittedAt"`
 	StartedAt   time.Time `json:"startedAt,omitzero" msgpack:"startedAt,omitempty"`
 	EndedAt     time.Time `json:"endedAt,omitzero" msgpack:"endedAt,omitempty"`
+	// KillRequested is set once a kill was asked for: the run's end is
+	// KILLED whatever its status, and a new leader repeats the order.
+	KillRequested bool `json:"killRequested,omitempty" msgpack:"killRequested,omitempty"`
 	// Restarts counts runs after the first under the restart policy.
 	Restarts int `json:"restarts" msgpack:"restarts"`
 	// Run numbers the launches of this id so far (0: never launched);

@@ -118,13 +118,17 @@ func (m *Master) kill(r request, req *api.KillAppRequest) {
 		m.finish(a, api.AppKilled, "killed before it was launched", nil, now)
 		resp.Message = "Application " + a.info.ID + " killed"
 	default:
-		a.killRequested = true
+		// The request is recorded before it is acknowledged: a new leader
+		// sends it again when the worker reports the run.
+		a.info.KillRequested = true
 		w, run := a.worker, a.info.Run
 		resp.Message = "Kill request for " + a.info.ID + " submitted"
 		resp.State = a.info.State
+		b := &recovery.Batch{}
+		b.PutApp(a.info)
 		// Orders leave in persist order, so this kill cannot overtake the
 		// launch it cancels.
-		m.persistReply(&recovery.Batch{}, r, func() (any, error) {
+		m.persistReply(b, r, func() (any, error) {
 			if a.worker == w && a.info.Run == run && w.out != nil {
 				w.out.send(&api.KillApp{Epoch: m.epoch, Session: w.session, AppID: a.info.ID, Run: run, Reason: "killed on request"})
 			}
@@ -179,7 +183,10 @@ func (m *Master) appStateChanged(r request, c *api.AppStateChanged) {
 	case api.AppFinished, api.AppFailed, api.AppKilled, api.AppError:
 		m.runEnded(a, c, now)
 	default:
-		m.setAppState(a, c.State, c.Message, now)
+		// A worker reports a run starting or ending, nothing else.
+		m.log.Warn("ignoring an application report with an unexpected state", "app", c.AppID, "worker", c.WorkerID, "state", c.State)
+		r.reply(nil, &wire.RemoteError{Code: api.CodeInvalid, Message: fmt.Sprintf("a worker reports RUNNING or a final state, not %q", c.State)})
+		return
 	}
 	b := &recovery.Batch{}
 	b.PutApp(a.info)
@@ -193,7 +200,7 @@ func (m *Master) runEnded(a *app, c *api.AppStateChanged, now time.Time) {
 	a.worker = nil
 	a.info.ExitCode = c.ExitCode
 	state, msg := c.State, c.Message
-	if a.killRequested {
+	if a.info.KillRequested {
 		state, msg = api.AppKilled, firstNonEmpty(msg, "killed on request")
 	}
 	if state == api.AppFailed && a.info.Spec.Restart.ShouldRestart(a.info.Restarts) {
@@ -203,7 +210,7 @@ func (m *Master) runEnded(a *app, c *api.AppStateChanged, now time.Time) {
 		m.setAppState(a, api.AppSubmitted, fmt.Sprintf("restart %d of %d in %s after: %s", a.info.Restarts, a.info.Spec.Restart.MaxAttempts, delay, msg), now)
 		a.restartTimer = time.AfterFunc(delay, func() {
 			m.post(func() {
-				if a.restartTimer == nil || a.info.State != api.AppSubmitted {
+				if a.restartTimer == nil || a.info.State != api.AppSubmitted || m.apps[a.info.ID] != a {
 					return
 				}
 				a.restartTimer = nil
@@ -220,15 +227,22 @@ func (m *Master) runEnded(a *app, c *api.AppStateChanged, now time.Time) {
 // runLost handles a run whose worker is gone or no longer has it:
 // supervised applications are relaunched under a new id, runs that never
 // started are queued again, others end in ERROR. Loop-only.
-func (m *Master) runLost(a *app, reason string, now time.Time) {
+//
+// notStarted says the run provably never started: its worker answered
+// without it, and the session it answered in refuses the launch order
+// still in flight. Only then is a launch queued again under the same id;
+// a run that may have started on a silent worker is lost like a running
+// one (DESIGN §4: relaunched if supervised, else ERROR), or it could run
+// twice.
+func (m *Master) runLost(a *app, reason string, notStarted bool, now time.Time) {
 	if a.worker != nil {
 		a.worker.release(a)
 		a.worker = nil
 	}
 	switch {
-	case a.killRequested:
+	case a.info.KillRequested:
 		m.finish(a, api.AppKilled, "killed; "+reason, nil, now)
-	case a.info.State == api.AppLaunching || (a.info.State == api.AppUnknown && a.before == api.AppLaunching):
+	case notStarted && (a.info.State == api.AppLaunching || (a.info.State == api.AppUnknown && a.before == api.AppLaunching)):
 		m.setAppState(a, api.AppSubmitted, "launch lost ("+reason+"); waiting for a worker", now)
 		m.enqueue(a)
 	case a.info.Spec.Supervise:

@@ -20,8 +20,10 @@ func (e *endpoint) Receive(msg *wire.Message) (any, error) {
 	r := request{from: msg.From, body: msg.Body, reply: msg.Defer()}
 	select {
 	case e.m.requests <- r:
-	case <-e.m.stopped:
-		r.reply(nil, &wire.RemoteError{Code: wire.CodeInternal, Message: "master stopped"})
+	case <-e.m.ctx.Done():
+		// Stopping: Run closes this endpoint before stopped is closed, so
+		// waiting for stopped here would deadlock with a full queue.
+		r.reply(nil, &wire.RemoteError{Code: wire.CodeInternal, Message: "master stopping"})
 	}
 	return nil, nil
 }

@@ -1,6 +1,7 @@
 package master
 
 import (
+	"fmt"
 	"sort"
 	"time"
 
@@ -64,8 +65,10 @@ func (m *Master) lead(term *recovery.Term) {
 	if m.opts.Store != nil {
 		var err error
 		if snap, err = m.opts.Store.Load(m.ctx); err != nil {
-			m.log.Error("cannot read the recovery state; giving up leadership", "error", err.Error())
-			m.stepDown("recovery state unreadable")
+			// Damage that is not a torn tail fails the same way on every
+			// master: stop with the reason rather than flap between terms.
+			term.Resign()
+			m.fatal(fmt.Errorf("master: cannot read the recovery state: %w", err))
 			return
 		}
 	}
@@ -89,8 +92,10 @@ func (m *Master) restore(snap *recovery.Snapshot, now time.Time) {
 	if snap == nil {
 		return
 	}
+	forget := &recovery.Batch{}
 	for _, info := range snap.Workers {
 		if info.State.IsFinal() {
+			forget.DeleteWorker(info.ID) // its apps were settled when it died
 			continue
 		}
 		w := &worker{info: info, apps: map[string]*app{}, kinds: kindSet(info.Kinds)}
@@ -125,13 +130,16 @@ func (m *Master) restore(snap *recovery.Snapshot, now time.Time) {
 				a.worker = w
 				m.setAppState(a, api.AppUnknown, "master changed; waiting for "+w.info.ID+" to report", now)
 			} else {
-				m.runLost(a, "its worker "+info.WorkerID+" is gone", now)
+				m.runLost(a, "its worker "+info.WorkerID+" is gone", false, now)
 			}
 		}
 	}
 	sort.Slice(ended, func(i, j int) bool { return ended[i].info.EndedAt.Before(ended[j].info.EndedAt) })
 	for _, a := range ended {
 		m.retire(a)
+	}
+	if !forget.Empty() {
+		m.persist(forget, func() {})
 	}
 	for _, w := range m.workers {
 		w.out.send(&api.MasterChanged{MasterURL: m.opts.URL, Epoch: m.epoch})
@@ -219,6 +227,7 @@ func (m *Master) reset() {
 	for _, a := range m.apps {
 		if a.restartTimer != nil {
 			a.restartTimer.Stop()
+			a.restartTimer = nil // a timer that already fired finds nil and does nothing
 		}
 	}
 	m.apps = map[string]*app{}

@@ -108,9 +108,11 @@ func TestHungListenerDoesNotHoldUpScheduling(t *testing.T) {
 	if len(st) != 2 {
 		t.Fatalf("listener stats = %+v", st)
 	}
-	// The hung one holds its first event and a full queue; the rest is
-	// dropped for it alone.
-	if want := last - 1 - events.DefaultQueueSize; st[0].Dropped != want || st[0].Queued != events.DefaultQueueSize {
-		t.Fatalf("hung listener stats = %+v, want %d dropped and a full queue", st[0], want)
+	// The hung one holds the first batch it took (one event or a few,
+	// depending on how fast its goroutine woke) and a full queue; the
+	// rest is dropped for it alone.
+	held := int64(last) - int64(st[0].Dropped) - int64(st[0].Queued)
+	if st[0].Queued != events.DefaultQueueSize || held < 1 || held > 10 {
+		t.Fatalf("hung listener stats = %+v of %d events: want a full queue, the rest dropped but for the few it holds", st[0], last)
 	}
 }

@@ -110,7 +110,7 @@ func TestRegistrationRules(t *testing.T) {
 	}
 	// Nonsense resources are refused.
 	bad := newFakeWorker(t, tm, 0, 2048)
-	if _, err := bad.register(); remoteCode(err) != api.CodeRefused {
+	if _, err := bad.register(); remoteCode(err) != api.CodeInvalid {
 		t.Fatalf("zero cores = %v", err)
 	}
 }

@@ -257,3 +257,31 @@ func TestFailedCommitIsNotAcknowledged(t *testing.T) {
 	}
 	tm.waitMasterState(t, api.MasterStandby)
 }
+
+// A kill that was acknowledged survives a failover: the new leader sends
+// it again when the worker reports the run.
+func TestAcknowledgedKillSurvivesFailover(t *testing.T) {
+	store := newMemStore()
+	el := newGateElector()
+	tm := startMaster(t, func(o *Options) { o.Elector = el; o.Store = store })
+	fw := newFakeWorker(t, tm, 2, 2048)
+	now := time.Now().UTC()
+	stored := &recovery.Batch{}
+	stored.PutWorker(api.WorkerInfo{ID: fw.id, Host: "127.0.0.1", Addr: fw.addr(), State: api.WorkerAlive, Cores: 2, Memory: 2048, Kinds: []string{"shell"}})
+	id := "app-20260101000000-0001"
+	stored.PutApp(api.AppInfo{ID: id, Spec: shell("k").WithDefaults(), State: api.AppRunning, WorkerID: fw.id, WorkerAddr: fw.addr(),
+		SubmittedAt: now, Run: 1, KillRequested: true})
+	store.Commit(context.Background(), stored)
+	el.grant <- 11
+	next[*api.MasterChanged](fw)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := fw.ep.Ask(ctx, fw.master, &api.WorkerSchedulerState{WorkerID: fw.id, Session: 1, Apps: []api.RunningApp{{AppID: id, Run: 1, State: api.AppRunning}}}); err != nil {
+		t.Fatal(err)
+	}
+	if k := next[*api.KillApp](fw); k.AppID != id || k.Epoch != 11 || k.Session != 1 {
+		t.Fatalf("kill after failover = %+v", k)
+	}
+	fw.report(id, 1, api.AppFailed, intp(143))
+	tm.waitState(t, id, api.AppKilled)
+}

@@ -15,8 +15,6 @@ type app struct {
 	info api.AppInfo
 	// worker is where the current run was placed; nil while waiting.
 	worker *worker
-	// killRequested turns the run's end into KILLED whatever its status.
-	killRequested bool
 	// restartTimer is pending while a failed run waits for its backoff.
 	restartTimer *time.Timer
 	// queuedAt is when the app last became eligible for placement.

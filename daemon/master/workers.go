@@ -2,6 +2,7 @@ package master
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"sort"
 	"strconv"
@@ -19,8 +20,10 @@ import (
 func (m *Master) registerWorker(r request, reg *api.RegisterWorker) {
 	now := time.Now()
 	addr := net.JoinHostPort(reg.Host, strconv.Itoa(reg.Port))
-	if reg.ID == "" || reg.Cores < 1 || reg.Memory < 1 {
-		r.reply(nil, refused("worker registration needs an id, cores >= 1 and memory >= 1 (got id %q, %d cores, %d MB)", reg.ID, reg.Cores, reg.Memory))
+	if reg.ID == "" || reg.Host == "" || reg.Port < 1 || reg.Port > 65535 || reg.Cores < 1 || reg.Memory < 1 {
+		r.reply(nil, &wire.RemoteError{Code: api.CodeInvalid, Message: fmt.Sprintf(
+			"worker registration needs an id, a host, a port from 1 to 65535, cores >= 1 and memory >= 1 (got id %q, host %q, port %d, %d cores, %d MB)",
+			reg.ID, reg.Host, reg.Port, reg.Cores, reg.Memory)})
 		return
 	}
 	if old := m.workers[reg.ID]; old != nil && old.info.Addr != addr {
@@ -53,7 +56,13 @@ func (m *Master) registerWorker(r request, reg *api.RegisterWorker) {
 	w.info.Kinds = reg.Kinds
 	w.kinds = kindSet(reg.Kinds)
 	w.connected = true
-	w.session = reg.Session
+	if rejoining {
+		// A worker numbers its sessions upwards; its reports may arrive
+		// out of order, and the newest one is the one it obeys.
+		w.session = max(w.session, reg.Session)
+	} else {
+		w.session = reg.Session
+	}
 	if replaced != nil {
 		m.retireWorker(replaced, w, "replaced by "+reg.ID+" at the same address", now)
 	}
@@ -113,7 +122,7 @@ func (m *Master) reconcile(w *worker, running []api.RunningApp, now time.Time) {
 			a.info.StartedAt = ra.StartedAt
 			m.setAppState(a, api.AppRunning, "running on "+w.info.ID, now)
 		}
-		if a.killRequested {
+		if a.info.KillRequested {
 			// A kill sent in an older session was refused: send it again.
 			w.out.send(&api.KillApp{Epoch: m.epoch, Session: w.session, AppID: a.info.ID, Run: a.info.Run, Reason: "killed on request"})
 		}
@@ -122,7 +131,7 @@ func (m *Master) reconcile(w *worker, running []api.RunningApp, now time.Time) {
 		if reported[id] {
 			continue
 		}
-		m.runLost(a, "no longer running on "+w.info.ID, now)
+		m.runLost(a, "no longer running on "+w.info.ID, true, now)
 	}
 }
 
@@ -198,7 +207,7 @@ func (m *Master) checkWorkers(now time.Time) {
 // ERROR. Loop-only.
 func (m *Master) loseWorker(w *worker, reason string, now time.Time) {
 	for _, a := range w.apps {
-		m.runLost(a, "worker "+w.info.ID+" lost: "+reason, now)
+		m.runLost(a, "worker "+w.info.ID+" lost: "+reason, false, now)
 	}
 	m.markDead(w, reason, now)
 	m.scheduleDue = true
@@ -246,7 +255,10 @@ func (m *Master) listWorkers() *api.WorkerList {
 func (m *Master) workerSchedulerState(r request, st *api.WorkerSchedulerState) {
 	m.reasonsStale = true
 	w := m.workers[st.WorkerID]
-	if w == nil {
+	if w == nil || w.info.State != api.WorkerUnknown || w.out == nil {
+		// Unknown to this term, or declared dead meanwhile (it answered
+		// after the recovery timeout): it must register again, which
+		// reconciles it from scratch.
 		m.sendTo(r.from.Host, &api.ReconnectWorker{MasterURL: m.opts.URL})
 		r.reply(nil, nil)
 		return
@@ -255,7 +267,7 @@ func (m *Master) workerSchedulerState(r request, st *api.WorkerSchedulerState) {
 	w.info.State = api.WorkerAlive
 	w.info.LastHeartbeat = now
 	w.connected = true
-	w.session = st.Session
+	w.session = max(w.session, st.Session)
 	m.reconcile(w, st.Apps, now)
 	m.scheduleDue = true
 	m.maybeCompleteRecovery()

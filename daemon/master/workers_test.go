@@ -1,6 +1,7 @@
 package master
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -238,5 +239,28 @@ func TestDeadWorkerComesBack(t *testing.T) {
 	}
 	if w := tm.workers(t)[fw.id]; w.State != api.WorkerAlive {
 		t.Fatalf("returning worker is %s", w.State)
+	}
+}
+
+// A worker declared DEAD that answers a new leader's MasterChanged late is
+// told to register again (which rebuilds its state); the master does not
+// trip over the worker it had given up.
+func TestLateSchedulerStateOfADeadWorker(t *testing.T) {
+	tm := startMaster(t, func(o *Options) { o.WorkerTimeout = 200 * time.Millisecond })
+	fw := newFakeWorker(t, tm, 2, 2048)
+	fw.mustRegister()
+	id := tm.submit(t, shell("x"))
+	l := next[*api.LaunchApp](fw)
+	fw.report(id, l.Run, api.AppRunning, nil)
+	tm.waitState(t, id, api.AppError)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := fw.ep.Ask(ctx, fw.master, &api.WorkerSchedulerState{WorkerID: fw.id, Session: 9,
+		Apps: []api.RunningApp{{AppID: id, Run: l.Run, State: api.AppRunning}}}); err != nil {
+		t.Fatal(err)
+	}
+	next[*api.ReconnectWorker](fw)
+	if info := tm.info(t); info.State != api.MasterAlive {
+		t.Fatalf("master is %s", info.State)
 	}
 }
