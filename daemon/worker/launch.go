@@ -193,6 +193,9 @@ func (w *Worker) ended(r *run, exit app.Exit) {
 	}
 	w.finished = append(w.finished, r)
 	if excess := len(w.finished) - w.opts.RetainedApps; excess > 0 {
+		for _, old := range w.finished[:excess] {
+			w.forgetEnded(old.id)
+		}
 		w.finished = append(w.finished[:0:0], w.finished[excess:]...)
 	}
 	w.setEnded(r.id, true)
@@ -323,6 +326,16 @@ func readMeta(dir string) (*appMeta, error) {
 		meta.Ended = true
 	}
 	return &meta, nil
+}
+
+// forgetEnded drops an application that left the retained list: log
+// readers then treat it as ended, which it is. It keeps endedApps bounded.
+func (w *Worker) forgetEnded(id string) {
+	w.logMu.Lock()
+	defer w.logMu.Unlock()
+	if w.endedApps[id] {
+		delete(w.endedApps, id)
+	}
 }
 
 func (w *Worker) setEnded(id string, ended bool) {

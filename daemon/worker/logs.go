@@ -6,10 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+	"golang.org/x/sys/unix"
 
 	"github.com/alohasched/aloha/api"
 	"github.com/alohasched/aloha/wire"
@@ -21,6 +21,9 @@ const (
 	defaultLogChunk = 64 << 10
 	maxLogChunk     = 1 << 20
 	maxLogWait      = time.Minute
+	// logPollInterval paces a follower that could not get an inotify
+	// watch.
+	logPollInterval = 250 * time.Millisecond
 )
 
 // serveLog answers a log read off the loop; a follower's wait runs on a
@@ -45,7 +48,6 @@ func (w *Worker) readLog(req *api.ReadLogRequest) (*api.LogChunk, error) {
 	if fi, err := os.Lstat(dir); err != nil || !fi.IsDir() {
 		return nil, &wire.RemoteError{Code: api.CodeNotFound, Message: "no logs for application " + req.AppID + " on this worker"}
 	}
-	path := filepath.Join(dir, string(req.Stream))
 	size := req.Max
 	if size <= 0 {
 		size = defaultLogChunk
@@ -54,6 +56,7 @@ func (w *Worker) readLog(req *api.ReadLogRequest) (*api.LogChunk, error) {
 	wait := min(req.Wait, maxLogWait)
 	deadline := time.Now().Add(wait)
 	var watcher *fsnotify.Watcher
+	polling := false
 	defer func() {
 		if watcher != nil {
 			watcher.Close()
@@ -61,7 +64,7 @@ func (w *Worker) readLog(req *api.ReadLogRequest) (*api.LogChunk, error) {
 	}()
 	for {
 		done := w.logDone(req.AppID)
-		chunk, err := readChunk(path, req.Offset, size)
+		chunk, err := readChunk(dir, string(req.Stream), req.Offset, size)
 		if err != nil {
 			return nil, err
 		}
@@ -69,20 +72,33 @@ func (w *Worker) readLog(req *api.ReadLogRequest) (*api.LogChunk, error) {
 		if len(chunk.Data) > 0 || done || wait <= 0 || time.Now().After(deadline) {
 			return &chunk.LogChunk, nil
 		}
-		if watcher == nil {
-			if watcher, err = fsnotify.NewWatcher(); err == nil {
-				err = watcher.Add(dir)
+		if watcher == nil && !polling {
+			watcher, err = fsnotify.NewWatcher()
+			if err == nil {
+				if err = watcher.Add(dir); err != nil {
+					watcher.Close()
+				}
 			}
 			if err != nil {
-				return nil, fmt.Errorf("follow %s: %w", req.Stream, err)
+				// Out of inotify instances (many followers): poll instead.
+				w.log.Debug("log follow falls back to polling", "app", req.AppID, "error", err.Error())
+				watcher, polling = nil, true
 			}
 			continue // re-read: the file may have grown before the watch
 		}
 		req.Offset = chunk.Offset
-		timer := time.NewTimer(min(time.Until(deadline), time.Second))
+		var events <-chan fsnotify.Event
+		var errs <-chan error
+		tick := time.Second
+		if watcher != nil {
+			events, errs = watcher.Events, watcher.Errors
+		} else {
+			tick = logPollInterval
+		}
+		timer := time.NewTimer(min(time.Until(deadline), tick))
 		select {
-		case <-watcher.Events:
-		case <-watcher.Errors:
+		case <-events:
+		case <-errs:
 		case <-timer.C: // also notices the application's end
 		case <-w.ctx.Done():
 			timer.Stop()
@@ -97,19 +113,31 @@ type chunkRead struct {
 	eof bool
 }
 
-// readChunk reads up to size bytes from offset; a negative offset counts
-// back from the end.
-func readChunk(path string, offset int64, size int) (*chunkRead, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+// readChunk reads up to size bytes of dir/name from offset; a negative
+// offset counts back from the end. The directory is opened without
+// following a symbolic link and the file is opened relative to it, also
+// without following one, so an application cannot swap either for a link
+// between a check and the read.
+func readChunk(dir, name string, offset int64, size int) (*chunkRead, error) {
+	dfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
+		if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) {
+			return nil, &wire.RemoteError{Code: api.CodeRefused, Message: "the application directory is a symbolic link; refusing to follow it"}
+		}
+		return nil, &wire.RemoteError{Code: api.CodeNotFound, Message: "no logs at " + dir}
+	}
+	fd, err := unix.Openat(dfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	unix.Close(dfd)
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) {
 			return &chunkRead{LogChunk: api.LogChunk{Offset: max(offset, 0)}, eof: true}, nil
 		}
-		if errors.Is(err, syscall.ELOOP) {
+		if errors.Is(err, unix.ELOOP) {
 			return nil, &wire.RemoteError{Code: api.CodeRefused, Message: "log file is a symbolic link; refusing to follow it"}
 		}
 		return nil, fmt.Errorf("open log: %w", err)
 	}
+	f := os.NewFile(uintptr(fd), filepath.Join(dir, name))
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {

@@ -13,6 +13,10 @@ import (
 	"github.com/alohasched/aloha/wire"
 )
 
+// maxResendsPerBeat bounds the unacknowledged ends reported again with
+// one heartbeat.
+const maxResendsPerBeat = 64
+
 // Registration retries back off from registerRetryMin to registerRetryMax.
 const (
 	registerRetryMin = 250 * time.Millisecond
@@ -77,13 +81,24 @@ func (w *Worker) checkEpoch(epoch uint64, what string) error {
 }
 
 // checkSession refuses orders of a registration session the worker has
-// replaced. Loop-only.
+// replaced. (The master keeps the newest session a worker reported, so
+// reports that cross cannot leave it on an old one.) Loop-only.
 func (w *Worker) checkSession(session uint64, what string) error {
-	if session != w.session {
-		w.log.Info("refusing an order of an earlier registration session", "order", what, "session", session, "current_session", w.session)
-		return &wire.RemoteError{Code: api.CodeStaleSession, Message: fmt.Sprintf("%s of session %d refused: session %d is current", what, session, w.session)}
+	if session == w.session {
+		return nil
 	}
-	return nil
+	w.log.Info("refusing an order of another registration session", "order", what, "session", session, "current_session", w.session)
+	return &wire.RemoteError{Code: api.CodeStaleSession, Message: fmt.Sprintf("%s of session %d refused: session %d is current", what, session, w.session)}
+}
+
+// startRegistrationAfter starts registering after delay, unless it has
+// started meanwhile. Loop-only.
+func (w *Worker) startRegistrationAfter(delay time.Duration) {
+	if w.registering {
+		return
+	}
+	w.registering = true
+	time.AfterFunc(delay, func() { w.post(func() { w.tryRegister(0) }) })
 }
 
 // startRegistration asks every master to accept this worker, in parallel,
@@ -187,7 +202,7 @@ func (w *Worker) registeredWith(master wire.Address, reply *api.WorkerRegistered
 	w.registering = false
 	if reply.Epoch < w.epoch {
 		w.log.Warn("ignoring registration from an older leadership term", "master", reply.MasterURL, "epoch", reply.Epoch, "current_epoch", w.epoch)
-		w.startRegistration()
+		w.startRegistrationAfter(registerRetryMax)
 		return
 	}
 	w.epoch = reply.Epoch
@@ -234,6 +249,16 @@ func (w *Worker) masterChanged(from wire.Address, mc *api.MasterChanged) error {
 func (w *Worker) sendHeartbeat() {
 	if !w.registered {
 		return
+	}
+	// Ends the master has not acknowledged (the report was lost or
+	// refused as overloaded) are reported again: until then the master
+	// holds the run's cores and memory.
+	resent := 0
+	for _, r := range w.finished {
+		if !r.acked && resent < maxResendsPerBeat {
+			w.reportState(r, r.state, r.message, r.exitCode)
+			resent++
+		}
 	}
 	to := w.master
 	w.goAttach(func() {
