@@ -213,8 +213,11 @@ type EventsRequest struct {
 // the subscriber asked for were already dropped.
 type EventBatch struct {
 	Events []Event `msgpack:"events"`
-	// Epoch lets a subscriber notice that a new leader numbers events anew.
-	Epoch uint64 `msgpack:"epoch"`
+	// Epoch lets a subscriber notice a new leadership term; TermStart is
+	// the sequence number of the term's first event (its LeaderChanged),
+	// from which a subscriber that was following another term goes on.
+	Epoch     uint64 `msgpack:"epoch"`
+	TermStart uint64 `msgpack:"termStart"`
 }
 
 // --- client -> worker ---

@@ -25,8 +25,10 @@ type LogOptions struct {
 }
 
 // Logs copies an application's output from its worker to w: what there is
-// now, or, with Follow, everything until the application ends. It follows
-// the application if it is restarted under the same id on another worker.
+// now, or, with Follow, everything until the current run ends. While
+// following, a worker that cannot be reached (it is restarting, or it is
+// lost) is retried with a growing pause, asking the master again where the
+// application runs; the error returned names the worker.
 func (c *Client) Logs(ctx context.Context, appID string, opts LogOptions, w io.Writer) error {
 	if opts.Stream == "" {
 		opts.Stream = api.Stdout
@@ -40,6 +42,7 @@ func (c *Client) Logs(ctx context.Context, appID string, opts LogOptions, w io.W
 		return err
 	}
 	worker := info.WorkerAddr
+	pause := c.retry
 	for {
 		if worker == "" {
 			if !opts.Follow || info.State.IsFinal() {
@@ -58,16 +61,24 @@ func (c *Client) Logs(ctx context.Context, appID string, opts LogOptions, w io.W
 		}
 		chunk, err := c.readLog(ctx, worker, req)
 		if err != nil {
-			if !opts.Follow || ctx.Err() != nil {
-				return err
+			if !opts.Follow || ctx.Err() != nil || definite(err) {
+				return fmt.Errorf("logs of %s from worker %s: %w", appID, worker, err)
 			}
-			// The worker may be restarting; look again where the app runs.
+			// The worker may be restarting: pause, then look again where
+			// the application runs.
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("logs of %s from worker %s: %w", appID, worker, err)
+			case <-time.After(pause):
+			}
+			pause = min(2*pause, 5*time.Second)
 			if info, err = c.waitPlaced(ctx, appID); err != nil {
 				return err
 			}
 			worker = info.WorkerAddr
 			continue
 		}
+		pause = c.retry
 		if _, err := w.Write(chunk.Data); err != nil {
 			return err
 		}
@@ -135,9 +146,11 @@ func (c *Client) Events(ctx context.Context, after uint64, follow bool, fn func(
 			return err
 		}
 		batch := v.(*api.EventBatch)
-		if epoch != 0 && batch.Epoch != epoch && after != 0 {
-			// A new leader numbers its events anew: start over with it.
-			epoch, after = batch.Epoch, 0
+		if epoch != 0 && batch.Epoch != epoch {
+			// A new term: go on from its first event, not from a number of
+			// the old term (a new leader numbers its own events; a master
+			// leading again keeps its old ones, which were already seen).
+			epoch, after = batch.Epoch, batch.TermStart-min(batch.TermStart, 1)
 			continue
 		}
 		epoch = batch.Epoch

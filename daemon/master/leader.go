@@ -56,7 +56,6 @@ func (m *Master) lead(term *recovery.Term) {
 	}
 	now := time.Now()
 	m.term, m.epoch = term, term.Epoch
-	m.termEpoch.Store(term.Epoch)
 	m.curTerm.Store(term)
 	m.state = api.MasterRecovering
 	m.ids = api.NewAppIDs(now)
@@ -72,8 +71,12 @@ func (m *Master) lead(term *recovery.Term) {
 			return
 		}
 	}
+	// The term's first event, before what recovery publishes: followers
+	// that switch to this term go on from here.
+	e := m.events.Publish(api.Event{Type: api.EventLeaderChanged, Leader: m.opts.URL, Epoch: m.epoch, Message: "leader elected", Time: now})
+	m.termStart.Store(e.Seq)
+	m.termEpoch.Store(term.Epoch) // event streams open with this term
 	m.restore(snap, now)
-	m.publish(api.Event{Type: api.EventLeaderChanged, Leader: m.opts.URL, Epoch: m.epoch, Message: "leader elected", Time: now})
 	m.maybeCompleteRecovery()
 	if m.state == api.MasterRecovering {
 		term := m.term

@@ -97,6 +97,8 @@ type Master struct {
 	// termEpoch mirrors epoch for readers off the loop (event streams); 0
 	// while standby.
 	termEpoch atomic.Uint64
+	// termStart is the sequence number of the term's LeaderChanged event.
+	termStart atomic.Uint64
 	// curTerm mirrors term for the committer, which must not write a
 	// batch of a term that has ended: a new term reloads the store, and an
 	// old batch written after that would undo newer state.

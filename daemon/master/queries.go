@@ -103,7 +103,7 @@ func (m *Master) serveEvents(msg *wire.Message, req *api.EventsRequest) {
 	}
 	evs, next := m.events.Since(req.After, req.Max)
 	if len(evs) > 0 || req.Wait <= 0 {
-		reply(&api.EventBatch{Events: evs, Epoch: epoch}, nil)
+		reply(&api.EventBatch{Events: evs, Epoch: epoch, TermStart: m.termStart.Load()}, nil)
 		return
 	}
 	wait := min(req.Wait, maxEventWait)
@@ -118,7 +118,7 @@ func (m *Master) serveEvents(msg *wire.Message, req *api.EventsRequest) {
 		case <-m.ctx.Done():
 		}
 		evs, _ := m.events.Since(req.After, req.Max)
-		reply(&api.EventBatch{Events: evs, Epoch: epoch}, nil)
+		reply(&api.EventBatch{Events: evs, Epoch: epoch, TermStart: m.termStart.Load()}, nil)
 	}()
 }
 
