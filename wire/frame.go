@@ -34,14 +34,35 @@ func readFrame(r *bufio.Reader, maxSize int) ([]byte, error) {
 	if uint64(n) > uint64(maxSize) {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooLarge, n, maxSize)
 	}
-	body := make([]byte, n)
-	if _, err := io.ReadFull(r, body); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
+	// A large frame's buffer grows as its bytes arrive, so a peer cannot
+	// make this node hold MaxFrameSize per connection by sending a header.
+	if n <= eagerFrameSize {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return nil, truncated(err)
 		}
-		return nil, fmt.Errorf("%w: truncated after %d-byte header: %w", ErrMalformedFrame, frameHeaderLen, err)
+		return body, nil
 	}
-	return body, nil
+	var buf bytes.Buffer
+	got, err := buf.ReadFrom(io.LimitReader(r, int64(n)))
+	if err != nil {
+		return nil, truncated(err)
+	}
+	if got != int64(n) {
+		return nil, truncated(io.ErrUnexpectedEOF)
+	}
+	return buf.Bytes(), nil
+}
+
+// eagerFrameSize is the largest frame whose buffer is allocated whole
+// before its bytes arrive.
+const eagerFrameSize = 64 << 10
+
+func truncated(err error) error {
+	if errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	return fmt.Errorf("%w: truncated after %d-byte header: %w", ErrMalformedFrame, frameHeaderLen, err)
 }
 
 // outFrame is an encoded frame, header included, waiting to be written. Its

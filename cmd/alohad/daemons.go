@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/alohasched/aloha/daemon/config"
@@ -18,15 +17,19 @@ type configFlags struct {
 	Define         []string `short:"D" name:"define" sep:"none" placeholder:"KEY=VALUE" help:"Set a configuration key, e.g. -Daloha.worker.timeout=30s (repeatable)."`
 }
 
+// flagValue is a configuration value given by a command-line flag.
+type flagValue struct{ value, flag string }
+
 // load reads the configuration, applies the explicit flags on top and
-// sets up logging.
-func (f *configFlags) load(flags map[string]string) (*config.Conf, *slog.Logger, error) {
+// sets up logging. Flags hold their values as given, so that a bad one
+// is refused by the key's own rule, naming the flag.
+func (f *configFlags) load(flags map[string]flagValue) (*config.Conf, *slog.Logger, error) {
 	conf, warnings, err := config.Load(config.LoadOptions{PropertiesFile: f.PropertiesFile, Overrides: f.Define})
 	if err != nil {
 		return nil, nil, err
 	}
-	for key, value := range flags {
-		if err := conf.Set(key, value, "flag"); err != nil {
+	for key, v := range flags {
+		if err := conf.Set(key, v.value, "flag "+v.flag); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -51,24 +54,30 @@ func newLogger(conf *config.Conf) *slog.Logger {
 }
 
 // setIf adds a flag's value to the explicit settings when it was given.
-func setIf(m map[string]string, key string, given bool, value string) {
-	if given {
-		m[key] = value
+func setIf(m map[string]flagValue, key, flag, value string) {
+	if value != "" {
+		m[key] = flagValue{value, flag}
 	}
 }
 
 type masterCmd struct {
 	configFlags
 	Host     string `short:"h" placeholder:"HOST" help:"Host to bind and advertise (aloha.master.host, default 127.0.0.1)."`
-	Port     int    `short:"p" default:"-1" placeholder:"PORT" help:"RPC port (aloha.master.port, default 7077)."`
-	RestPort int    `name:"rest-port" default:"-1" placeholder:"PORT" help:"REST port (aloha.master.rest.port, default 6066)."`
+	Port     string `short:"p" placeholder:"PORT" help:"RPC port (aloha.master.port, default 7077; 0: any free port)."`
+	RestPort string `name:"rest-port" placeholder:"PORT" help:"REST port (aloha.master.rest.port, default 6066; 0: any free port)."`
+}
+
+// masterFlags are the settings master and local share.
+func masterFlags(host, port, restPort string) map[string]flagValue {
+	flags := map[string]flagValue{}
+	setIf(flags, config.MasterHost, "-h", host)
+	setIf(flags, config.MasterPort, "--port", port)
+	setIf(flags, config.MasterRESTPort, "--rest-port", restPort)
+	return flags
 }
 
 func (c *masterCmd) Run(ctx context.Context) error {
-	flags := map[string]string{}
-	setIf(flags, config.MasterHost, c.Host != "", c.Host)
-	setIf(flags, config.MasterPort, c.Port >= 0, strconv.Itoa(c.Port))
-	setIf(flags, config.MasterRESTPort, c.RestPort >= 0, strconv.Itoa(c.RestPort))
+	flags := masterFlags(c.Host, c.Port, c.RestPort)
 	conf, log, err := c.load(flags)
 	if err != nil {
 		return err
@@ -83,8 +92,8 @@ func (c *masterCmd) Run(ctx context.Context) error {
 type workerCmd struct {
 	configFlags
 	Host    string `short:"h" placeholder:"HOST" help:"Host to bind and advertise (aloha.worker.host, default 127.0.0.1)."`
-	Port    int    `short:"p" default:"-1" placeholder:"PORT" help:"RPC port (aloha.worker.port, default: any free port)."`
-	Cores   int    `short:"c" default:"-1" placeholder:"CORES" help:"Cores to offer (aloha.worker.cores, default: all)."`
+	Port    string `short:"p" placeholder:"PORT" help:"RPC port (aloha.worker.port, default: any free port)."`
+	Cores   string `short:"c" placeholder:"CORES" help:"Cores to offer (aloha.worker.cores, default: all)."`
 	Memory  string `short:"m" placeholder:"MEM" help:"Memory to offer, e.g. 4096 (MB) or 4g (aloha.worker.memory, default: machine memory minus 1 GiB)."`
 	WorkDir string `short:"d" name:"work-dir" placeholder:"DIR" help:"Directory for application directories (aloha.worker.dir, ALOHA_WORKER_DIR, default ./work)."`
 	Masters string `arg:"" name:"master-url" help:"Master URL(s): aloha://host:port, comma-separated for several masters."`
@@ -95,12 +104,12 @@ func (c *workerCmd) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	flags := map[string]string{}
-	setIf(flags, config.WorkerHost, c.Host != "", c.Host)
-	setIf(flags, config.WorkerPort, c.Port >= 0, strconv.Itoa(c.Port))
-	setIf(flags, config.WorkerCores, c.Cores >= 0, strconv.Itoa(c.Cores))
-	setIf(flags, config.WorkerMemory, c.Memory != "", c.Memory)
-	setIf(flags, config.WorkerDir, c.WorkDir != "", c.WorkDir)
+	flags := map[string]flagValue{}
+	setIf(flags, config.WorkerHost, "-h", c.Host)
+	setIf(flags, config.WorkerPort, "--port", c.Port)
+	setIf(flags, config.WorkerCores, "--cores", c.Cores)
+	setIf(flags, config.WorkerMemory, "--memory", c.Memory)
+	setIf(flags, config.WorkerDir, "--work-dir", c.WorkDir)
 	conf, log, err := c.load(flags)
 	if err != nil {
 		return err
@@ -115,8 +124,8 @@ func (c *workerCmd) Run(ctx context.Context) error {
 type localCmd struct {
 	configFlags
 	Host     string `short:"h" placeholder:"HOST" help:"Host to bind (aloha.master.host, default 127.0.0.1)."`
-	Port     int    `short:"p" default:"-1" placeholder:"PORT" help:"Master RPC port (aloha.master.port, default 7077)."`
-	RestPort int    `name:"rest-port" default:"-1" placeholder:"PORT" help:"REST port (aloha.master.rest.port, default 6066)."`
+	Port     string `short:"p" placeholder:"PORT" help:"Master RPC port (aloha.master.port, default 7077; 0: any free port)."`
+	RestPort string `name:"rest-port" placeholder:"PORT" help:"REST port (aloha.master.rest.port, default 6066; 0: any free port)."`
 	Workers  int    `default:"2" help:"Number of workers."`
 	Cores    int    `default:"0" help:"Cores per worker (default: the machine's cores divided among the workers)."`
 	Memory   string `placeholder:"MEM" help:"Memory per worker, e.g. 2048 or 2g (default: the machine's memory divided among the workers)."`
@@ -124,10 +133,7 @@ type localCmd struct {
 }
 
 func (c *localCmd) Run(ctx context.Context) error {
-	flags := map[string]string{}
-	setIf(flags, config.MasterHost, c.Host != "", c.Host)
-	setIf(flags, config.MasterPort, c.Port >= 0, strconv.Itoa(c.Port))
-	setIf(flags, config.MasterRESTPort, c.RestPort >= 0, strconv.Itoa(c.RestPort))
+	flags := masterFlags(c.Host, c.Port, c.RestPort)
 	conf, log, err := c.load(flags)
 	if err != nil {
 		return err

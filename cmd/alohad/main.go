@@ -47,6 +47,9 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// After the first signal, the default handling comes back: a second
+	// Ctrl-C ends a shutdown that hangs.
+	context.AfterFunc(ctx, stop)
 	kctx.BindTo(ctx, (*context.Context)(nil))
 	if err := kctx.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "alohad:", oneLine(err))

@@ -77,7 +77,7 @@ func (m *Master) handle(r request) {
 }
 
 func notFound(what, id string) error {
-	return &wire.RemoteError{Code: api.CodeNotFound, Message: fmt.Sprintf("no %s %s", what, id)}
+	return &wire.RemoteError{Code: api.CodeNotFound, Message: fmt.Sprintf("%s %s not found", what, id)}
 }
 
 func refused(format string, a ...any) error {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"io"
+	"os"
 	"log/slog"
 	"strings"
 	"testing"
@@ -35,5 +36,19 @@ func TestExposureNeedsASecret(t *testing.T) {
 		if err != nil && !strings.Contains(err.Error(), "aloha.authenticate.secret") {
 			t.Errorf("error %q does not say what to set", err)
 		}
+	}
+}
+
+func TestRecoveryDirectoryMustBePrivate(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkPrivate(dir); err == nil || !strings.Contains(err.Error(), "writable by group or others") {
+		t.Fatalf("checkPrivate(0777) = %v", err)
+	}
+	os.Chmod(dir, 0o700)
+	if err := checkPrivate(dir); err != nil {
+		t.Fatalf("checkPrivate(0700) = %v", err)
 	}
 }

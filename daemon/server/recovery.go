@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"syscall"
 
 	"github.com/alohasched/aloha/daemon/config"
 	"github.com/alohasched/aloha/daemon/recovery"
@@ -28,6 +29,9 @@ func openRecovery(conf *config.Conf, url string, log *slog.Logger) (*recoveryPar
 	case config.RecoveryFilesystem:
 		dir := conf.String(config.RecoveryDirectory)
 		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("recovery: %s %s: %w", config.RecoveryDirectory, dir, err)
+		}
+		if err := checkPrivate(dir); err != nil {
 			return nil, fmt.Errorf("recovery: %s %s: %w", config.RecoveryDirectory, dir, err)
 		}
 		store, err := fsrecovery.OpenStore(dir, log)
@@ -61,4 +65,22 @@ func openRecovery(conf *config.Conf, url string, log *slog.Logger) (*recoveryPar
 	default:
 		return nil, fmt.Errorf("recovery: unknown %s %q", config.RecoveryMode, mode)
 	}
+}
+
+// checkPrivate refuses a recovery directory another user could write to:
+// whoever writes its log decides what the workers run (the default is
+// under /tmp, where anyone may create it first).
+func checkPrivate(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if ok && int(st.Uid) != os.Getuid() {
+		return fmt.Errorf("owned by uid %d, not by this daemon's uid %d; another user could write what the workers run", st.Uid, os.Getuid())
+	}
+	if fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("writable by group or others (mode %04o); another user could write what the workers run: chmod 700 it", fi.Mode().Perm())
+	}
+	return nil
 }
