@@ -50,14 +50,23 @@ func (o *outbox) send(msg any) {
 	}
 }
 
-// close stops the goroutine after it has sent what is queued.
+// close drops what is queued and stops the goroutine. Orders are never
+// sent after close: a master that steps down must not act for a term it
+// no longer holds (and a dead worker gets nothing).
 func (o *outbox) close() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if !o.closed {
 		o.closed = true
+		o.queue = nil
 		close(o.done)
 	}
+}
+
+func (o *outbox) isClosed() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.closed
 }
 
 func (o *outbox) run(ctx context.Context, wg *sync.WaitGroup) {
@@ -75,6 +84,9 @@ func (o *outbox) run(ctx context.Context, wg *sync.WaitGroup) {
 		closed := o.closed
 		o.mu.Unlock()
 		for _, msg := range batch {
+			if o.isClosed() {
+				return
+			}
 			sctx, cancel := context.WithTimeout(ctx, sendTimeout)
 			err := o.node.Send(sctx, o.to, msg)
 			cancel()
