@@ -41,6 +41,7 @@ bench:
 	$(GO) test -p 1 -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./wire/
 	$(GO) test -p 1 -run '^$$' -bench . -benchtime 1x -timeout 20m ./daemon/server/ ./daemon/master/
 	$(GO) test -p 1 -run '^$$' -bench 'Failover|Recovery10k' -benchtime 1x -timeout 20m ./internal/e2e/
+	$(GO) test -p 1 -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./tui/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

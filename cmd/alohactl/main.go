@@ -44,6 +44,7 @@ type cli struct {
 	Workers    workersCmd    `cmd:"" help:"List workers with their cores and memory in use."`
 	Logs       logsCmd       `cmd:"" help:"Print an application's output; with -f, follow it until the application ends."`
 	Events     eventsCmd     `cmd:"" help:"Print the cluster's events; with -f, follow them as they happen."`
+	Top        topCmd        `cmd:"" help:"Watch and steer the cluster in a terminal UI: apps, workers, events, logs; filter, sort, kill."`
 	Version    versionCmd    `cmd:"" help:"Print alohactl's version and, if a master answers, the master's."`
 	Completion completionCmd `cmd:"" help:"Print a shell completion script (bash, zsh or fish)."`
 }
