@@ -1,39 +1,19 @@
 package tui
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/alohasched/aloha/internal/humanize"
 )
 
-// human shortens a duration to its two largest units: 59s, 1m05s, 2h03m,
-// 2d02h.
-func human(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	s := int64(d / time.Second)
-	switch {
-	case s < 60:
-		return fmt.Sprintf("%ds", s)
-	case s < 3600:
-		return fmt.Sprintf("%dm%02ds", s/60, s%60)
-	case s < 86400:
-		return fmt.Sprintf("%dh%02dm", s/3600, s%3600/60)
-	}
-	return fmt.Sprintf("%dd%02dh", s/86400, s%86400/3600)
-}
-
-// since is human(now - t), or "-" for a zero time.
-func since(now, t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return human(now.Sub(t))
-}
+// human and since are humanize's, named short for the table code.
+var (
+	human = humanize.Duration
+	since = humanize.Since
+)
 
 // mem formats megabytes: 512M, 1.5G, 2.0T.
 func mem(mb int) string {

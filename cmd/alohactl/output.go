@@ -9,6 +9,8 @@ import (
 	"sync"
 	"text/tabwriter"
 	"time"
+
+	"github.com/alohasched/aloha/internal/humanize"
 )
 
 // ANSI colours for states. Every coloured cell carries the same number of
@@ -144,30 +146,11 @@ func (j *jsonLines) emit(line string) error {
 }
 
 // since formats the time from t to now as an age ("42s", "3m05s",
-// "2h10m", "3d04h"); the zero time is "-".
-func since(t, now time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return human(now.Sub(t))
-}
+// since is how long ago t was, or "-" for a zero time.
+func since(t, now time.Time) string { return humanize.Since(now, t) }
 
 // human formats a duration for a table: short, to the second.
-func human(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	s := int64(d / time.Second)
-	switch {
-	case s < 60:
-		return fmt.Sprintf("%ds", s)
-	case s < 3600:
-		return fmt.Sprintf("%dm%02ds", s/60, s%60)
-	case s < 86400:
-		return fmt.Sprintf("%dh%02dm", s/3600, s%3600/60)
-	}
-	return fmt.Sprintf("%dd%02dh", s/86400, s%86400/3600)
-}
+func human(d time.Duration) string { return humanize.Duration(d) }
 
 // megabytes formats a memory size in MB with the largest whole unit.
 func megabytes(mb int) string {

@@ -2,8 +2,8 @@ package server
 
 import (
 	"io"
-	"os"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 
