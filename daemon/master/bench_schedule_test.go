@@ -99,7 +99,7 @@ func loopMaster(b *testing.B, workers, cores int) *Master {
 	m.ids = api.NewAppIDs(now)
 	for _, s := range benchSlots(workers, cores) {
 		w := &worker{apps: map[string]*app{}, kinds: s.kinds, connected: true,
-			out: newOutbox(stopped, &wg, node, wire.Address{Host: "127.0.0.1:1", Name: api.WorkerEndpoint}, benchQuiet())}
+			out: newOutbox(stopped, &wg, node, wire.Address{Host: "127.0.0.1:1", Name: api.WorkerEndpoint}, benchQuiet(), nil)}
 		w.info = api.WorkerInfo{ID: s.id, Addr: s.id, State: api.WorkerAlive, Cores: s.cores, Memory: s.memory, LastHeartbeat: now}
 		m.workers[s.id] = w
 		m.byAddr[s.id] = w

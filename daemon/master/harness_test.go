@@ -165,6 +165,9 @@ type fakeWorker struct {
 	mu     sync.Mutex
 	orders []any
 	signal chan struct{}
+	// refuse, when set, answers orders with an error, as a worker that
+	// refuses them does.
+	refuse func(order any) error
 }
 
 func newFakeWorker(t *testing.T, tm *testMaster, cores, memory int) *fakeWorker {
@@ -181,10 +184,14 @@ func newFakeWorkerAt(t *testing.T, tm *testMaster, addr string, cores, memory in
 	ep, err := node.Register(api.WorkerEndpoint, wire.HandlerFunc(func(m *wire.Message) (any, error) {
 		fw.mu.Lock()
 		fw.orders = append(fw.orders, m.Body)
+		refuse := fw.refuse
 		fw.mu.Unlock()
 		select {
 		case fw.signal <- struct{}{}:
 		default:
+		}
+		if refuse != nil {
+			return nil, refuse(m.Body)
 		}
 		return nil, nil
 	}))

@@ -104,7 +104,7 @@ func (m *Master) restore(snap *recovery.Snapshot, now time.Time) {
 		w := &worker{info: info, apps: map[string]*app{}, kinds: kindSet(info.Kinds)}
 		w.info.State, w.info.CoresUsed, w.info.MemoryUsed = api.WorkerUnknown, 0, 0
 		w.info.LastHeartbeat = now
-		w.out = newOutbox(m.ctx, &m.wg, m.node, wire.Address{Host: info.Addr, Name: api.WorkerEndpoint}, m.log)
+		w.out = newOutbox(m.ctx, &m.wg, m.node, wire.Address{Host: info.Addr, Name: api.WorkerEndpoint}, m.log, m.orderRefused(w))
 		m.workers[info.ID], m.byAddr[info.Addr] = w, w
 	}
 	apps := append([]api.AppInfo(nil), snap.Apps...)

@@ -2,10 +2,12 @@ package master
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/alohasched/aloha/api"
 	"github.com/alohasched/aloha/wire"
 )
 
@@ -15,11 +17,15 @@ import (
 const sendTimeout = 10 * time.Second
 
 // outbox sends orders to one worker in order, on its own goroutine, so the
-// master's loop never waits for a network peer.
+// master's loop never waits for a network peer. Launch and kill orders
+// are asks: a worker that refuses one (an older epoch or session) says so,
+// and refused hears of it, instead of the refusal staying in the worker's
+// log while the application waits forever.
 type outbox struct {
-	node *wire.Node
-	to   wire.Address
-	log  *slog.Logger
+	node    *wire.Node
+	to      wire.Address
+	log     *slog.Logger
+	refused func(order any, err *wire.RemoteError)
 
 	mu     sync.Mutex
 	queue  []any
@@ -28,8 +34,8 @@ type outbox struct {
 	done   chan struct{}
 }
 
-func newOutbox(ctx context.Context, wg *sync.WaitGroup, node *wire.Node, to wire.Address, log *slog.Logger) *outbox {
-	o := &outbox{node: node, to: to, log: log, signal: make(chan struct{}, 1), done: make(chan struct{})}
+func newOutbox(ctx context.Context, wg *sync.WaitGroup, node *wire.Node, to wire.Address, log *slog.Logger, refused func(any, *wire.RemoteError)) *outbox {
+	o := &outbox{node: node, to: to, log: log, refused: refused, signal: make(chan struct{}, 1), done: make(chan struct{})}
 	wg.Add(1)
 	go o.run(ctx, wg)
 	return o
@@ -88,8 +94,19 @@ func (o *outbox) run(ctx context.Context, wg *sync.WaitGroup) {
 				return
 			}
 			sctx, cancel := context.WithTimeout(ctx, sendTimeout)
-			err := o.node.Send(sctx, o.to, msg)
+			var err error
+			switch msg.(type) {
+			case *api.LaunchApp, *api.KillApp:
+				_, err = o.node.Ask(sctx, o.to, msg)
+			default:
+				err = o.node.Send(sctx, o.to, msg)
+			}
 			cancel()
+			var re *wire.RemoteError
+			if errors.As(err, &re) && o.refused != nil {
+				o.refused(msg, re)
+				continue
+			}
 			if err != nil && ctx.Err() == nil {
 				o.log.Warn("cannot send order to worker", "worker", o.to.String(), "order", typeName(msg), "error", err.Error())
 			}

@@ -43,11 +43,11 @@ func (m *Master) registerWorker(r request, reg *api.RegisterWorker) {
 	if w == nil {
 		w = &worker{apps: map[string]*app{}}
 		w.info = api.WorkerInfo{ID: reg.ID, Host: reg.Host, Port: reg.Port, Addr: addr, RegisteredAt: now}
-		w.out = newOutbox(m.ctx, &m.wg, m.node, wire.Address{Host: addr, Name: api.WorkerEndpoint}, m.log)
+		w.out = newOutbox(m.ctx, &m.wg, m.node, wire.Address{Host: addr, Name: api.WorkerEndpoint}, m.log, m.orderRefused(w))
 		m.workers[reg.ID] = w
 	}
 	if w.out == nil { // a DEAD worker coming back
-		w.out = newOutbox(m.ctx, &m.wg, m.node, wire.Address{Host: addr, Name: api.WorkerEndpoint}, m.log)
+		w.out = newOutbox(m.ctx, &m.wg, m.node, wire.Address{Host: addr, Name: api.WorkerEndpoint}, m.log, m.orderRefused(w))
 	}
 	m.byAddr[addr] = w
 	w.info.State = api.WorkerAlive
@@ -284,4 +284,28 @@ func kindSet(kinds []string) map[string]bool {
 		set[k] = true
 	}
 	return set
+}
+
+// orderRefused returns what w's outbox calls when w refuses an order. A
+// worker that has seen a newer leadership term means this master is
+// deposed: it steps down. One that answers in another registration
+// session than the master knows is told to register again, which
+// reconciles everything placed on it. Runs on the outbox's goroutine.
+func (m *Master) orderRefused(w *worker) func(any, *wire.RemoteError) {
+	return func(order any, err *wire.RemoteError) {
+		m.post(func() {
+			if m.workers[w.info.ID] != w {
+				return
+			}
+			m.log.Warn("worker refused an order", "worker", w.info.ID, "order", typeName(order), "code", err.Code, "reason", err.Message)
+			switch err.Code {
+			case api.CodeStaleEpoch:
+				m.stepDown("worker " + w.info.ID + " follows a newer leadership term")
+			case api.CodeStaleSession:
+				if w.out != nil && w.info.State == api.WorkerAlive {
+					w.out.send(&api.ReconnectWorker{MasterURL: m.opts.URL})
+				}
+			}
+		})
+	}
 }

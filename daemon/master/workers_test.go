@@ -8,6 +8,7 @@ import (
 
 	"github.com/alohasched/aloha/api"
 	"github.com/alohasched/aloha/internal/testutil"
+	"github.com/alohasched/aloha/wire"
 )
 
 // DESIGN §4: "a worker silent for aloha.worker.timeout is DEAD; its apps
@@ -263,4 +264,24 @@ func TestLateSchedulerStateOfADeadWorker(t *testing.T) {
 	if info := tm.info(t); info.State != api.MasterAlive {
 		t.Fatalf("master is %s", info.State)
 	}
+}
+
+// A worker that refuses a launch for its session is told to register
+// again (which reconciles it), and one that has seen a newer leadership
+// term makes this master step down.
+func TestRefusedOrders(t *testing.T) {
+	tm := startMaster(t, nil)
+	fw := newFakeWorker(t, tm, 2, 2048)
+	fw.mustRegister()
+	fw.mu.Lock()
+	fw.refuse = func(order any) error {
+		if _, ok := order.(*api.LaunchApp); ok {
+			return &wire.RemoteError{Code: api.CodeStaleSession, Message: "session 1 is not current"}
+		}
+		return nil
+	}
+	fw.mu.Unlock()
+	tm.submit(t, shell("x"))
+	next[*api.LaunchApp](fw)
+	next[*api.ReconnectWorker](fw)
 }
