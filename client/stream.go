@@ -61,7 +61,11 @@ func (c *Client) Logs(ctx context.Context, appID string, opts LogOptions, w io.W
 		}
 		chunk, err := c.readLog(ctx, worker, req)
 		if err != nil {
-			if !opts.Follow || ctx.Err() != nil || definite(err) {
+			// A worker answers "not found" until the launch reaches it;
+			// while following an application that has not ended, that
+			// means "not yet".
+			notYet := errors.Is(err, ErrNotFound) && !info.State.IsFinal()
+			if !opts.Follow || ctx.Err() != nil || (definite(err) && !notYet) {
 				return fmt.Errorf("logs of %s from worker %s: %w", appID, worker, err)
 			}
 			// The worker may be restarting: pause, then look again where
