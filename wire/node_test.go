@@ -470,8 +470,13 @@ func TestDialFailure(t *testing.T) {
 	ln.Close()
 	cli := newClient(t, Config{})
 	_, err = cli.Ask(ctxTimeout(t, 5*time.Second), Address{Host: addr, Name: "x"}, &ping{})
-	if err == nil || !errors.Is(err, syscallECONNREFUSED()) {
-		t.Fatalf("Ask to a closed port = %v, want connection refused", err)
+	// Connection refused, unless a listener of another test took the
+	// freed port meanwhile: then the handshake or the endpoint fails.
+	if err == nil {
+		t.Fatal("Ask to a closed port succeeded")
+	}
+	if !errors.Is(err, syscallECONNREFUSED()) {
+		t.Logf("the freed port was taken meanwhile: %v", err)
 	}
 }
 
