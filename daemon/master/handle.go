@@ -86,9 +86,7 @@ func refused(format string, a ...any) error {
 
 // standbyError answers a request a standby cannot serve, naming the
 // leader when it is known. The elector is safe to ask from any goroutine.
-func (m *Master) standbyError() error { return m.standbyErrorOffLoop() }
-
-func (m *Master) standbyErrorOffLoop() error {
+func (m *Master) standbyError() error {
 	leader := m.opts.Elector.Leader()
 	msg := "master " + m.opts.URL + " is in standby"
 	if leader != "" && leader != m.opts.URL {

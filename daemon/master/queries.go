@@ -98,7 +98,7 @@ func (m *Master) serveEvents(msg *wire.Message, req *api.EventsRequest) {
 	reply := msg.Defer()
 	epoch := m.termEpoch.Load()
 	if epoch == 0 {
-		reply(nil, m.standbyErrorOffLoop())
+		reply(nil, m.standbyError())
 		return
 	}
 	evs, next := m.events.Since(req.After, req.Max)
